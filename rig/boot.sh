@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# boot.sh VARIANT RUN PLAN [ARG...]: boot build/VARIANT in QEMU with
+# rig.run=RUN rig.plan=PLAN and ARGs on the kernel command line. The console
+# goes to build/VARIANT/console-PLAN.log. Exits 0 when the guest ran to its
+# end with a clean console; otherwise says why, shows the last 40 console
+# lines, and exits 1. RUN=shell is interactive.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+variant=$1 run=$2 plan=$3
+shift 3
+out=$BUILD/$variant
+log=$out/console-$plan.log
+timeout=${RIG_TIMEOUT:-600}
+
+# KVM is used only once a guest has really booted with it; TCG otherwise.
+accel()
+{
+	local cache=$BUILD/accel
+
+	if [ -n "${RIG_ACCEL:-}" ]; then
+		echo "$RIG_ACCEL"
+		return
+	fi
+	if [ ! -s "$cache" ]; then
+		echo tcg >"$cache"
+		if [ -w /dev/kvm ] && timeout -s KILL 30 "${qemu[@]/#ACCEL/kvm}" -serial stdio \
+			-append "console=ttyS0 quiet panic=-1 rig.run=probe" </dev/null 2>&1 |
+			grep -q 'RIG: probe ok'; then
+			echo kvm >"$cache"
+		fi
+	fi
+	cat "$cache"
+}
+
+qemu=(qemu-system-x86_64 -accel ACCEL -m 1024 -smp 2 -nodefaults -display none
+      -no-reboot -kernel "$out/arch/x86/boot/bzImage" -initrd "$out/initramfs.cpio")
+cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic rig.run=$run rig.plan=$plan $*"
+acc=$(accel)
+qemu=("${qemu[@]/#ACCEL/$acc}")
+
+if [ "$run" = shell ]; then
+	exec "${qemu[@]}" -serial mon:stdio -append "$cmdline"
+fi
+
+step "boot $variant ($plan, $acc) console: ${log#$TOP/}"
+timeout -s KILL "$timeout" "${qemu[@]}" -serial stdio -append "$cmdline" </dev/null >"$log" 2>&1
+rc=$?
+sed -i 's/\r$//' "$log"
+
+why=""
+splat=$(grep -m 1 -E 'BUG:|WARNING:|Oops|Kernel panic|Call Trace:|general protection fault|UBSAN:' "$log")
+if [ -n "$splat" ]; then
+	why="the kernel complained: $splat"
+elif [ "$rc" = 137 ]; then
+	why="the guest hung: killed after ${timeout}s"
+elif ! grep -q '^RIG: done' "$log"; then
+	why="the guest stopped before its end (qemu exit $rc)"
+fi
+if [ -n "$why" ]; then
+	echo "rig: $variant ($plan): $why; last 40 console lines:" >&2
+	tail -n 40 "$log" | sed 's/^/  | /' >&2
+	exit 1
+fi
+exit 0

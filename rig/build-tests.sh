@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The guest's programs, static, against the patched tree's uAPI headers:
+# the vfio selftests and the demo.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$BUILD/tests
+hdr=$BUILD/headers
+mkdir -p "$out"
+step "build selftests (log: build/tests/build.log)"
+make -s -C "$SRC" O="$hdr" INSTALL_HDR_PATH="$hdr/usr" headers_install >"$out/build.log" 2>&1 ||
+	die "headers_install failed, see build/tests/build.log"
+if ! make -C "$SRC/tools/testing/selftests/vfio" OUTPUT="$out" CC="ccache gcc" \
+	  KHDR_INCLUDES="-isystem $hdr/usr/include" USERLDFLAGS=-static >>"$out/build.log" 2>&1; then
+	grep -E 'error|warning' "$out/build.log" >&2 || true
+	die "selftests build failed, see build/tests/build.log"
+fi
+if grep -q 'warning:' "$out/build.log"; then
+	grep 'warning:' "$out/build.log" >&2
+	die "the selftests build has warnings"
+fi
+sdir=$SRC/tools/testing/selftests/vfio
+ccache gcc -Wall -Wextra -Werror -O2 -static -isystem "$hdr/usr/include" -I "$sdir" \
+	-o "$out/demo-migration" "$RIG_DIR/guest/demo-migration.c" "$sdir/vfio_util.c"

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# symbols.sh VARIANT: whether VFIO's debugfs code is in the variant's vfio
+# (built in or module), as nm shows it. With CONFIG_VFIO_DEBUGFS it must be;
+# without, there must be no trace of it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+variant=$1
+out=$BUILD/$variant
+obj=$out/vmlinux
+[ -f "$out/drivers/vfio/vfio.ko" ] && obj=$out/drivers/vfio/vfio.ko
+
+found=$(nm "$obj" | grep -c -E ' (vfio_debugfs_|vfio_device_debugfs_|vfio_device_state_|vfio_mig_state_name)' || true)
+if grep -q '^CONFIG_VFIO_DEBUGFS=y' "$out/.config"; then
+	[ "$found" -ge 4 ] && r=ok || r="not ok"
+	echo "$r $variant host debugfs_symbols_present # $found in ${obj#$out/}"
+else
+	[ "$found" = 0 ] && r=ok || r="not ok"
+	echo "$r $variant host no_debugfs_symbols # $found in ${obj#$out/}"
+fi

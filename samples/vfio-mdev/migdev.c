@@ -1,0 +1,776 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: a mediated device that supports VFIO live migration (protocol v2),
+ * to test and show migration tooling such as VFIO debugfs.
+ *
+ * Each device has one region, BAR0: region_size bytes of memory that
+ * userspace reads and writes through the device fd. Migration carries that
+ * memory from a source device to a destination device: STOP_COPY produces a
+ * stream (a header, then the memory), RESUMING takes one. Two files in the
+ * device's VFIO debugfs directory inject faults: fail_next makes the next
+ * request for a given state fail, stall_next makes it take a given time.
+ *
+ *	echo $(uuidgen) > /sys/class/mdev_bus/migdev/mdev_supported_types/migdev-basic/create
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/crc32.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/mdev.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/vfio.h>
+#include <linux/vmalloc.h>
+
+#define MIGDEV_NAME		"migdev"
+#define MIGDEV_MAX_DEVICES	4096
+#define MIGDEV_REGION_MAX	SZ_4M
+#define MIGDEV_OFFSET_SHIFT	40
+#define MIGDEV_OFFSET_MASK	((1ULL << MIGDEV_OFFSET_SHIFT) - 1)
+#define MIGDEV_STREAM_MAGIC	0x6d696764	/* "migd" */
+#define MIGDEV_STREAM_VERSION	1
+#define MIGDEV_STALL_MAX_MS	60000
+
+static unsigned int region_size = SZ_16K;
+module_param(region_size, uint, 0444);
+MODULE_PARM_DESC(region_size, "Bytes of BAR0 memory per device, 1 to 4 MiB (default 16 KiB)");
+
+/*
+ * The migration stream: this header, then @length bytes of BAR0. @crc is
+ * the CRC-32 (as zlib computes it) of those bytes. All fields little endian.
+ */
+struct migdev_stream_header {
+	__le32 magic;
+	__le32 version;
+	__le64 length;
+	__le32 crc;
+	__le32 reserved;
+};
+
+/* One end of a migration: the stream being saved, or being resumed. */
+struct migdev_file {
+	struct file *filp;
+	struct mutex lock;	/* protects the fields below */
+	bool disabled;		/* the device left the state that used it */
+	bool overflow;		/* userspace wrote past @size */
+	u8 *buf;
+	size_t size;		/* bytes allocated in @buf */
+	size_t len;		/* bytes of @buf that hold the stream */
+};
+
+/*
+ * A fault to inject into the next request for @state: a failure with errno
+ * @value, or a stall of @value milliseconds. @value 0 means none.
+ */
+struct migdev_fault {
+	spinlock_t lock;	/* protects @state and @value */
+	enum vfio_device_mig_state state;
+	unsigned int value;
+	unsigned int max;
+};
+
+struct migdev_state {
+	struct vfio_device vdev;
+	struct mutex state_mutex;	/* protects the fields below */
+	enum vfio_device_mig_state mig_state;
+	u8 *region;
+	struct migdev_file *saving;
+	struct migdev_file *resuming;
+
+	struct migdev_fault fail;
+	struct migdev_fault stall;
+};
+
+static struct class *migdev_class;
+static struct device *migdev_parent_dev;
+static struct mdev_parent migdev_parent;
+
+static struct migdev_state *to_migdev(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct migdev_state, vdev);
+}
+
+static const char * const migdev_state_names[] = {
+	[VFIO_DEVICE_STATE_ERROR]	= "ERROR",
+	[VFIO_DEVICE_STATE_STOP]	= "STOP",
+	[VFIO_DEVICE_STATE_RUNNING]	= "RUNNING",
+	[VFIO_DEVICE_STATE_STOP_COPY]	= "STOP_COPY",
+	[VFIO_DEVICE_STATE_RESUMING]	= "RESUMING",
+	[VFIO_DEVICE_STATE_RUNNING_P2P]	= "RUNNING_P2P",
+};
+
+static int migdev_file_release(struct inode *inode, struct file *filp)
+{
+	struct migdev_file *mf = filp->private_data;
+
+	kvfree(mf->buf);
+	mutex_destroy(&mf->lock);
+	kfree(mf);
+	return 0;
+}
+
+static ssize_t migdev_save_read(struct file *filp, char __user *buf,
+				size_t len, loff_t *pos)
+{
+	struct migdev_file *mf = filp->private_data;
+	ssize_t ret;
+
+	if (pos)
+		return -ESPIPE;
+
+	mutex_lock(&mf->lock);
+	if (mf->disabled)
+		ret = -ENODEV;
+	else
+		ret = simple_read_from_buffer(buf, len, &filp->f_pos,
+					      mf->buf, mf->len);
+	mutex_unlock(&mf->lock);
+	return ret;
+}
+
+static ssize_t migdev_resume_write(struct file *filp, const char __user *buf,
+				   size_t len, loff_t *pos)
+{
+	struct migdev_file *mf = filp->private_data;
+	loff_t off = filp->f_pos;
+	ssize_t ret = len;
+
+	if (pos)
+		return -ESPIPE;
+
+	mutex_lock(&mf->lock);
+	if (mf->disabled) {
+		ret = -ENODEV;
+	} else if (mf->overflow || len > mf->size - off) {
+		/* Remembered, so that leaving RESUMING fails too. */
+		mf->overflow = true;
+		ret = -EFBIG;
+	} else if (copy_from_user(mf->buf + off, buf, len)) {
+		ret = -EFAULT;
+	} else {
+		filp->f_pos += len;
+		mf->len = max_t(size_t, mf->len, filp->f_pos);
+	}
+	mutex_unlock(&mf->lock);
+	return ret;
+}
+
+static const struct file_operations migdev_save_fops = {
+	.owner = THIS_MODULE,
+	.read = migdev_save_read,
+	.release = migdev_file_release,
+	.llseek = no_llseek,
+};
+
+static const struct file_operations migdev_resume_fops = {
+	.owner = THIS_MODULE,
+	.write = migdev_resume_write,
+	.release = migdev_file_release,
+	.llseek = no_llseek,
+};
+
+static struct migdev_file *migdev_file_create(const struct file_operations *fops,
+					      size_t size)
+{
+	struct migdev_file *mf;
+
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	if (!mf)
+		return ERR_PTR(-ENOMEM);
+
+	mf->buf = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!mf->buf)
+		goto err_free;
+	mf->size = size;
+	mutex_init(&mf->lock);
+
+	mf->filp = anon_inode_getfile("migdev_mig", fops, mf,
+				      fops->read ? O_RDONLY : O_WRONLY);
+	if (IS_ERR(mf->filp)) {
+		int ret = PTR_ERR(mf->filp);
+
+		mutex_destroy(&mf->lock);
+		kvfree(mf->buf);
+		kfree(mf);
+		return ERR_PTR(ret);
+	}
+	stream_open(mf->filp->f_inode, mf->filp);
+	return mf;
+
+err_free:
+	kfree(mf);
+	return ERR_PTR(-ENOMEM);
+}
+
+/*
+ * The device leaves the state that uses @mf: from now on the file only
+ * returns errors, and the device drops its reference to it.
+ */
+static void migdev_file_disable(struct migdev_file *mf)
+{
+	mutex_lock(&mf->lock);
+	mf->disabled = true;
+	mutex_unlock(&mf->lock);
+	fput(mf->filp);
+}
+
+static void migdev_disable_files(struct migdev_state *md)
+{
+	if (md->saving) {
+		migdev_file_disable(md->saving);
+		md->saving = NULL;
+	}
+	if (md->resuming) {
+		migdev_file_disable(md->resuming);
+		md->resuming = NULL;
+	}
+}
+
+/* STOP -> STOP_COPY: take a snapshot of BAR0 as a complete stream. */
+static struct file *migdev_save(struct migdev_state *md)
+{
+	struct migdev_stream_header *hdr;
+	struct migdev_file *mf;
+
+	mf = migdev_file_create(&migdev_save_fops, sizeof(*hdr) + region_size);
+	if (IS_ERR(mf))
+		return ERR_CAST(mf);
+
+	hdr = (struct migdev_stream_header *)mf->buf;
+	hdr->magic = cpu_to_le32(MIGDEV_STREAM_MAGIC);
+	hdr->version = cpu_to_le32(MIGDEV_STREAM_VERSION);
+	hdr->length = cpu_to_le64(region_size);
+	hdr->crc = cpu_to_le32(~crc32_le(~0, md->region, region_size));
+	memcpy(hdr + 1, md->region, region_size);
+	mf->len = mf->size;
+
+	get_file(mf->filp);
+	md->saving = mf;
+	return mf->filp;
+}
+
+/* STOP -> RESUMING: a file that takes at most one stream for this device. */
+static struct file *migdev_resume(struct migdev_state *md)
+{
+	struct migdev_file *mf;
+
+	mf = migdev_file_create(&migdev_resume_fops,
+				sizeof(struct migdev_stream_header) + region_size);
+	if (IS_ERR(mf))
+		return ERR_CAST(mf);
+
+	get_file(mf->filp);
+	md->resuming = mf;
+	return mf->filp;
+}
+
+/* RESUMING -> STOP: check the stream userspace wrote, then load it. */
+static int migdev_load(struct migdev_state *md, struct migdev_file *mf)
+{
+	const struct migdev_stream_header *hdr = (void *)mf->buf;
+	const u8 *data = (const u8 *)(hdr + 1);
+	int ret = 0;
+
+	mutex_lock(&mf->lock);
+	if (mf->overflow)
+		ret = -EFBIG;
+	else if (mf->len < sizeof(*hdr))
+		ret = -ENODATA;
+	else if (le32_to_cpu(hdr->magic) != MIGDEV_STREAM_MAGIC)
+		ret = -EBADMSG;
+	else if (le32_to_cpu(hdr->version) != MIGDEV_STREAM_VERSION)
+		ret = -EPROTONOSUPPORT;
+	else if (le64_to_cpu(hdr->length) != region_size)
+		ret = -EMSGSIZE;
+	else if (mf->len < sizeof(*hdr) + region_size)
+		ret = -ENODATA;
+	else if (le32_to_cpu(hdr->crc) != ~crc32_le(~0, data, region_size))
+		ret = -EBADMSG;
+	else
+		memcpy(md->region, data, region_size);
+	mutex_unlock(&mf->lock);
+	return ret;
+}
+
+/*
+ * Take one arc of the migration state machine, as vfio_mig_get_next_state()
+ * chose it. The device does no DMA and no peer to peer, so the arcs between
+ * RUNNING, RUNNING_P2P and STOP have nothing to do.
+ */
+static struct file *migdev_step(struct migdev_state *md,
+				enum vfio_device_mig_state next)
+{
+	enum vfio_device_mig_state cur = md->mig_state;
+	int ret;
+
+	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
+	     next == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     next == VFIO_DEVICE_STATE_RUNNING) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     next == VFIO_DEVICE_STATE_STOP) ||
+	    (cur == VFIO_DEVICE_STATE_STOP &&
+	     next == VFIO_DEVICE_STATE_RUNNING_P2P))
+		return NULL;
+
+	if (cur == VFIO_DEVICE_STATE_STOP && next == VFIO_DEVICE_STATE_STOP_COPY)
+		return migdev_save(md);
+
+	if (cur == VFIO_DEVICE_STATE_STOP_COPY && next == VFIO_DEVICE_STATE_STOP) {
+		migdev_disable_files(md);
+		return NULL;
+	}
+
+	if (cur == VFIO_DEVICE_STATE_STOP && next == VFIO_DEVICE_STATE_RESUMING)
+		return migdev_resume(md);
+
+	if (cur == VFIO_DEVICE_STATE_RESUMING && next == VFIO_DEVICE_STATE_STOP) {
+		ret = migdev_load(md, md->resuming);
+		migdev_disable_files(md);
+		return ret ? ERR_PTR(ret) : NULL;
+	}
+
+	/* vfio_mig_get_next_state() only returns the arcs above. */
+	WARN_ON_ONCE(1);
+	return ERR_PTR(-EINVAL);
+}
+
+/* Returns the fault's value if it is set for @state, and clears it. */
+static unsigned int migdev_fault_take(struct migdev_fault *f,
+				      enum vfio_device_mig_state state)
+{
+	unsigned int value = 0;
+
+	spin_lock(&f->lock);
+	if (f->value && f->state == state) {
+		value = f->value;
+		f->value = 0;
+	}
+	spin_unlock(&f->lock);
+	return value;
+}
+
+static struct file *migdev_set_state(struct vfio_device *vdev,
+				     enum vfio_device_mig_state new_state)
+{
+	struct migdev_state *md = to_migdev(vdev);
+	enum vfio_device_mig_state next;
+	struct file *res = NULL;
+	unsigned int fault;
+	int ret;
+
+	mutex_lock(&md->state_mutex);
+
+	/* Only a reset leaves ERROR, and the FSM helper has no arcs from it. */
+	if (md->mig_state == VFIO_DEVICE_STATE_ERROR) {
+		mutex_unlock(&md->state_mutex);
+		return ERR_PTR(-EINVAL);
+	}
+
+	fault = migdev_fault_take(&md->stall, new_state);
+	if (fault)
+		msleep_interruptible(fault);
+
+	fault = migdev_fault_take(&md->fail, new_state);
+	if (fault) {
+		res = ERR_PTR(-(long)fault);
+		goto err_state;
+	}
+
+	while (md->mig_state != new_state) {
+		ret = vfio_mig_get_next_state(vdev, md->mig_state, new_state,
+					      &next);
+		if (ret) {
+			res = ERR_PTR(ret);
+			break;
+		}
+		res = migdev_step(md, next);
+		if (IS_ERR(res))
+			goto err_state;
+		md->mig_state = next;
+		/* Only the last arc may return a data file. */
+		if (WARN_ON(res && next != new_state)) {
+			fput(res);
+			res = ERR_PTR(-EINVAL);
+			goto err_state;
+		}
+	}
+	mutex_unlock(&md->state_mutex);
+	return res;
+
+err_state:
+	/* A failed arc leaves the device in ERROR until it is reset. */
+	migdev_disable_files(md);
+	md->mig_state = VFIO_DEVICE_STATE_ERROR;
+	mutex_unlock(&md->state_mutex);
+	return res;
+}
+
+static int migdev_get_state(struct vfio_device *vdev,
+			    enum vfio_device_mig_state *curr_state)
+{
+	struct migdev_state *md = to_migdev(vdev);
+
+	mutex_lock(&md->state_mutex);
+	*curr_state = md->mig_state;
+	mutex_unlock(&md->state_mutex);
+	return 0;
+}
+
+static const struct vfio_migration_ops migdev_mig_ops = {
+	.migration_set_state = migdev_set_state,
+	.migration_get_state = migdev_get_state,
+};
+
+/*
+ * A reset returns the device to RUNNING with BAR0 cleared. Unlike mlx5,
+ * which must defer a reset that arrives from the PCI core while its state
+ * mutex is held, this device is reset only through VFIO_DEVICE_RESET, which
+ * holds no other lock, so it simply waits for the state mutex.
+ */
+static int migdev_reset(struct migdev_state *md)
+{
+	mutex_lock(&md->state_mutex);
+	migdev_disable_files(md);
+	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	memset(md->region, 0, region_size);
+	mutex_unlock(&md->state_mutex);
+	return 0;
+}
+
+static ssize_t migdev_region_rw(struct migdev_state *md, char __user *ubuf,
+				size_t count, loff_t *ppos, bool write)
+{
+	u64 index = *ppos >> MIGDEV_OFFSET_SHIFT;
+	u64 off = *ppos & MIGDEV_OFFSET_MASK;
+	ssize_t ret;
+
+	if (index != VFIO_PCI_BAR0_REGION_INDEX || off >= region_size)
+		return -EINVAL;
+	count = min_t(size_t, count, region_size - off);
+
+	mutex_lock(&md->state_mutex);
+	if (write && md->mig_state != VFIO_DEVICE_STATE_RUNNING &&
+	    md->mig_state != VFIO_DEVICE_STATE_RUNNING_P2P)
+		ret = -EBUSY;	/* a stopped device keeps its state */
+	else if (write ? copy_from_user(md->region + off, ubuf, count) :
+			 copy_to_user(ubuf, md->region + off, count))
+		ret = -EFAULT;
+	else
+		ret = count;
+	mutex_unlock(&md->state_mutex);
+
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
+}
+
+static ssize_t migdev_read(struct vfio_device *vdev, char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	return migdev_region_rw(to_migdev(vdev), buf, count, ppos, false);
+}
+
+static ssize_t migdev_write(struct vfio_device *vdev, const char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	return migdev_region_rw(to_migdev(vdev), (char __user *)buf, count,
+				ppos, true);
+}
+
+static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct migdev_state *md = to_migdev(vdev);
+	unsigned long minsz;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO: {
+		struct vfio_device_info info;
+
+		minsz = offsetofend(struct vfio_device_info, num_irqs);
+		if (copy_from_user(&info, (void __user *)arg, minsz))
+			return -EFAULT;
+		if (info.argsz < minsz)
+			return -EINVAL;
+		/* BAR0 only: enough to carry state, not a full PCI device. */
+		info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+		info.num_regions = VFIO_PCI_BAR0_REGION_INDEX + 1;
+		info.num_irqs = 0;
+		return copy_to_user((void __user *)arg, &info, minsz) ?
+			-EFAULT : 0;
+	}
+	case VFIO_DEVICE_GET_REGION_INFO: {
+		struct vfio_region_info info;
+
+		minsz = offsetofend(struct vfio_region_info, offset);
+		if (copy_from_user(&info, (void __user *)arg, minsz))
+			return -EFAULT;
+		if (info.argsz < minsz)
+			return -EINVAL;
+		if (info.index != VFIO_PCI_BAR0_REGION_INDEX)
+			return -EINVAL;
+		info.offset = (u64)info.index << MIGDEV_OFFSET_SHIFT;
+		info.size = region_size;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		return copy_to_user((void __user *)arg, &info, minsz) ?
+			-EFAULT : 0;
+	}
+	case VFIO_DEVICE_RESET:
+		return migdev_reset(md);
+	}
+	return -ENOTTY;
+}
+
+/* The last fd on the device is closed: end any migration in progress. */
+static void migdev_close_device(struct vfio_device *vdev)
+{
+	struct migdev_state *md = to_migdev(vdev);
+
+	mutex_lock(&md->state_mutex);
+	migdev_disable_files(md);
+	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	mutex_unlock(&md->state_mutex);
+}
+
+#if IS_ENABLED(CONFIG_VFIO_DEBUGFS)
+/*
+ * Fault injection, through two files in the device's VFIO debugfs
+ * directory. Each takes "<STATE> <value>", or "none", and reads back the
+ * same way:
+ *   fail_next   the next request for STATE fails with errno value
+ *               and leaves the device in ERROR
+ *   stall_next  the next request for STATE first sleeps value ms,
+ *               holding the state mutex, like a driver that is stuck
+ */
+static int migdev_fault_show(struct seq_file *s, void *unused)
+{
+	struct migdev_fault *f = s->private;
+
+	spin_lock(&f->lock);
+	if (f->value)
+		seq_printf(s, "%s %u\n", migdev_state_names[f->state],
+			   f->value);
+	else
+		seq_puts(s, "none\n");
+	spin_unlock(&f->lock);
+	return 0;
+}
+
+static int migdev_fault_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, migdev_fault_show, inode->i_private);
+}
+
+static ssize_t migdev_fault_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	struct migdev_fault *f = ((struct seq_file *)file->private_data)->private;
+	char buf[32], *arg, *name;
+	unsigned int value;
+	int state;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	arg = strim(buf);
+
+	if (!strcmp(arg, "none")) {
+		state = VFIO_DEVICE_STATE_STOP;
+		value = 0;
+	} else {
+		name = strsep(&arg, " ");
+		if (!arg)
+			return -EINVAL;
+		state = match_string(migdev_state_names,
+				     ARRAY_SIZE(migdev_state_names), name);
+		/* Userspace can never ask for ERROR, so it cannot be a target. */
+		if (state <= VFIO_DEVICE_STATE_ERROR)
+			return -EINVAL;
+		if (kstrtouint(skip_spaces(arg), 10, &value) || !value ||
+		    value > f->max)
+			return -EINVAL;
+	}
+
+	spin_lock(&f->lock);
+	f->state = state;
+	f->value = value;
+	spin_unlock(&f->lock);
+	return len;
+}
+
+static const struct file_operations migdev_fault_fops = {
+	.owner = THIS_MODULE,
+	.open = migdev_fault_open,
+	.read = seq_read,
+	.write = migdev_fault_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/*
+ * The files live in the directory the VFIO core made for the device, and
+ * the core removes them with it when the device is unregistered.
+ */
+static void migdev_debugfs_init(struct migdev_state *md)
+{
+	debugfs_create_file("fail_next", 0644, md->vdev.debug_root, &md->fail,
+			    &migdev_fault_fops);
+	debugfs_create_file("stall_next", 0644, md->vdev.debug_root,
+			    &md->stall, &migdev_fault_fops);
+}
+#else
+static void migdev_debugfs_init(struct migdev_state *md) { }
+#endif
+
+static void migdev_fault_init(struct migdev_fault *f, unsigned int max)
+{
+	spin_lock_init(&f->lock);
+	f->max = max;
+}
+
+static int migdev_init_dev(struct vfio_device *vdev)
+{
+	struct migdev_state *md = to_migdev(vdev);
+
+	md->region = vzalloc(region_size);
+	if (!md->region)
+		return -ENOMEM;
+
+	mutex_init(&md->state_mutex);
+	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	migdev_fault_init(&md->fail, MAX_ERRNO);
+	migdev_fault_init(&md->stall, MIGDEV_STALL_MAX_MS);
+
+	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
+	vdev->mig_ops = &migdev_mig_ops;
+	return 0;
+}
+
+static void migdev_release_dev(struct vfio_device *vdev)
+{
+	struct migdev_state *md = to_migdev(vdev);
+
+	mutex_destroy(&md->state_mutex);
+	vfree(md->region);
+	vfio_free_device(vdev);
+}
+
+static const struct vfio_device_ops migdev_dev_ops = {
+	.name = MIGDEV_NAME,
+	.init = migdev_init_dev,
+	.release = migdev_release_dev,
+	.close_device = migdev_close_device,
+	.read = migdev_read,
+	.write = migdev_write,
+	.ioctl = migdev_ioctl,
+};
+
+static int migdev_probe(struct mdev_device *mdev)
+{
+	struct migdev_state *md;
+	int ret;
+
+	md = vfio_alloc_device(migdev_state, vdev, &mdev->dev, &migdev_dev_ops);
+	if (IS_ERR(md))
+		return PTR_ERR(md);
+
+	ret = vfio_register_emulated_iommu_dev(&md->vdev);
+	if (ret) {
+		vfio_put_device(&md->vdev);
+		return ret;
+	}
+	dev_set_drvdata(&mdev->dev, md);
+	migdev_debugfs_init(md);
+	return 0;
+}
+
+static void migdev_remove(struct mdev_device *mdev)
+{
+	struct migdev_state *md = dev_get_drvdata(&mdev->dev);
+
+	vfio_unregister_group_dev(&md->vdev);
+	vfio_put_device(&md->vdev);
+}
+
+static struct mdev_type migdev_type = {
+	.sysfs_name = "basic",
+	.pretty_name = "migdev with a BAR0 of region_size bytes",
+};
+
+static struct mdev_type *migdev_types[] = {
+	&migdev_type,
+};
+
+static struct mdev_driver migdev_driver = {
+	.device_api = VFIO_DEVICE_API_PCI_STRING,
+	.max_instances = MIGDEV_MAX_DEVICES,
+	.driver = {
+		.name = MIGDEV_NAME,
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+	},
+	.probe = migdev_probe,
+	.remove = migdev_remove,
+};
+
+static int __init migdev_init(void)
+{
+	int ret;
+
+	if (!region_size || region_size > MIGDEV_REGION_MAX)
+		return -EINVAL;
+
+	ret = mdev_register_driver(&migdev_driver);
+	if (ret)
+		return ret;
+
+	migdev_class = class_create(THIS_MODULE, MIGDEV_NAME);
+	if (IS_ERR(migdev_class)) {
+		ret = PTR_ERR(migdev_class);
+		goto err_driver;
+	}
+
+	migdev_parent_dev = device_create(migdev_class, NULL, MKDEV(0, 0), NULL,
+					  MIGDEV_NAME);
+	if (IS_ERR(migdev_parent_dev)) {
+		ret = PTR_ERR(migdev_parent_dev);
+		goto err_class;
+	}
+
+	ret = mdev_register_parent(&migdev_parent, migdev_parent_dev,
+				   &migdev_driver, migdev_types,
+				   ARRAY_SIZE(migdev_types));
+	if (ret)
+		goto err_device;
+	return 0;
+
+err_device:
+	device_unregister(migdev_parent_dev);
+err_class:
+	class_destroy(migdev_class);
+err_driver:
+	mdev_unregister_driver(&migdev_driver);
+	return ret;
+}
+
+static void __exit migdev_exit(void)
+{
+	/* Removes every device, waiting for their users to let go. */
+	mdev_unregister_parent(&migdev_parent);
+	device_unregister(migdev_parent_dev);
+	class_destroy(migdev_class);
+	mdev_unregister_driver(&migdev_driver);
+}
+
+module_init(migdev_init);
+module_exit(migdev_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Mediated device sample with VFIO live migration");

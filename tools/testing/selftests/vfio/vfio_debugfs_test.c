@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tests of the VFIO debugfs ABI (Documentation/ABI/testing/debugfs-vfio):
+ * the directory layout, migration/state after every transition and
+ * migration/features, on devices of the migdev and mtty samples.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "../kselftest_harness.h"
+#include "vfio_util.h"
+
+#define NO_DEVICE_SKIP(type) do {					\
+	if (path_exists(type))						\
+		SKIP(return, "%s is missing: load its module", type);	\
+} while (0)
+
+/* The names in @dir, sorted and joined by spaces. */
+static void dir_list(const char *dir, char *out, size_t size)
+{
+	struct dirent **names;
+	int i, n;
+
+	out[0] = '\0';
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		snprintf(out, size, "(%s)", strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+			strncat(out, names[i]->d_name, size - strlen(out) - 2);
+			strcat(out, " ");
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (out[0])
+		out[strlen(out) - 1] = '\0';
+}
+
+/* The state file must name @expected, and so must the uAPI. */
+#define ASSERT_STATE(dev, expected) do {				\
+	enum vfio_device_mig_state _got;				\
+	char _buf[64], _want[64];					\
+									\
+	snprintf(_want, sizeof(_want), "%s\n", mig_state_name(expected)); \
+	ASSERT_EQ(strlen(_want),					\
+		  debugfs_read((dev)->uuid, "migration/state", _buf,	\
+			       sizeof(_buf)));				\
+	ASSERT_STREQ(_want, _buf);					\
+	ASSERT_EQ(0, vfio_mig_get((dev)->fd, &_got));			\
+	ASSERT_EQ(expected, _got);					\
+} while (0)
+
+TEST(root_exists)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(VFIO_DEBUGFS, &st));
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+}
+
+FIXTURE(migdev) {
+	struct vfio_dev dev;
+};
+
+FIXTURE_SETUP(migdev)
+{
+	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	ASSERT_EQ(0, vfio_dev_create(&self->dev, MIGDEV_TYPE));
+}
+
+FIXTURE_TEARDOWN(migdev)
+{
+	vfio_dev_destroy(&self->dev);
+}
+
+TEST_F(migdev, layout)
+{
+	char path[PATH_MAX], names[256];
+
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", self->dev.uuid);
+	dir_list(path, names, sizeof(names));
+	ASSERT_STREQ("fail_next migration stall_next", names);
+
+	strcat(path, "/migration");
+	dir_list(path, names, sizeof(names));
+	ASSERT_STREQ("features state", names);
+}
+
+TEST_F(migdev, initial_state)
+{
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
+}
+
+TEST_F(migdev, features_match_uapi)
+{
+	char buf[64], want[64] = "";
+	uint64_t flags;
+
+	ASSERT_EQ(0, vfio_mig_flags(self->dev.fd, &flags));
+	ASSERT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P, flags);
+	if (flags & VFIO_MIGRATION_STOP_COPY)
+		strcat(want, "stop-copy\n");
+	if (flags & VFIO_MIGRATION_P2P)
+		strcat(want, "p2p\n");
+
+	ASSERT_EQ(strlen(want), debugfs_read(self->dev.uuid,
+					     "migration/features",
+					     buf, sizeof(buf)));
+	ASSERT_STREQ("stop-copy\np2p\n", buf);
+	ASSERT_STREQ(want, buf);
+}
+
+/* A device of a driver without migration has a directory and no more. */
+TEST(mtty_has_no_migration)
+{
+	char uuid[37], path[PATH_MAX], names[256];
+
+	NO_DEVICE_SKIP(MTTY_TYPE);
+	ASSERT_EQ(0, mdev_create(MTTY_TYPE, uuid));
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", uuid);
+	dir_list(path, names, sizeof(names));
+	EXPECT_STREQ("", names);
+	ASSERT_EQ(0, mdev_remove(uuid));
+	ASSERT_EQ(-ENOENT, path_exists(path));
+}
+
+/* Every device has its own directory, named after its mdev UUID. */
+TEST(one_dir_per_device)
+{
+	struct vfio_dev devs[3];
+	char path[PATH_MAX];
+	int i;
+
+	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, vfio_dev_create(&devs[i], MIGDEV_TYPE));
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/state",
+			 devs[i].uuid);
+		EXPECT_EQ(0, path_exists(path));
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", devs[i].uuid);
+		vfio_dev_destroy(&devs[i]);
+		EXPECT_EQ(-ENOENT, path_exists(path)) TH_LOG("%s", path);
+	}
+}
+
+/*
+ * Every arc between the states userspace can request. The device is first
+ * walked to @from, one state at a time, with the state checked after each;
+ * on the way to RESUMING it saves its own state, to resume from it.
+ */
+FIXTURE(arc) {
+	struct vfio_dev dev;
+	struct mig_stream stream;
+};
+
+FIXTURE_VARIANT(arc) {
+	enum vfio_device_mig_state from;
+	enum vfio_device_mig_state to;
+};
+
+#define ARC(a, b)							\
+FIXTURE_VARIANT_ADD(arc, a##_to_##b) {					\
+	.from = VFIO_DEVICE_STATE_##a,					\
+	.to = VFIO_DEVICE_STATE_##b,					\
+}
+
+ARC(RUNNING, RUNNING_P2P);
+ARC(RUNNING, STOP);
+ARC(RUNNING, STOP_COPY);
+ARC(RUNNING, RESUMING);
+ARC(RUNNING_P2P, RUNNING);
+ARC(RUNNING_P2P, STOP);
+ARC(RUNNING_P2P, STOP_COPY);
+ARC(RUNNING_P2P, RESUMING);
+ARC(STOP, RUNNING);
+ARC(STOP, RUNNING_P2P);
+ARC(STOP, STOP_COPY);
+ARC(STOP, RESUMING);
+ARC(STOP_COPY, RUNNING);
+ARC(STOP_COPY, RUNNING_P2P);
+ARC(STOP_COPY, STOP);
+ARC(STOP_COPY, RESUMING);
+ARC(RESUMING, RUNNING);
+ARC(RESUMING, RUNNING_P2P);
+ARC(RESUMING, STOP);
+ARC(RESUMING, STOP_COPY);
+
+FIXTURE_SETUP(arc)
+{
+	/* How to reach each state from RUNNING, one request at a time. */
+	static const enum vfio_device_mig_state path[][5] = {
+		[VFIO_DEVICE_STATE_RUNNING] = { 0 },
+		[VFIO_DEVICE_STATE_RUNNING_P2P] = { VFIO_DEVICE_STATE_RUNNING_P2P },
+		[VFIO_DEVICE_STATE_STOP] = { VFIO_DEVICE_STATE_RUNNING_P2P,
+					     VFIO_DEVICE_STATE_STOP },
+		[VFIO_DEVICE_STATE_STOP_COPY] = { VFIO_DEVICE_STATE_RUNNING_P2P,
+						  VFIO_DEVICE_STATE_STOP,
+						  VFIO_DEVICE_STATE_STOP_COPY },
+		[VFIO_DEVICE_STATE_RESUMING] = { VFIO_DEVICE_STATE_RUNNING_P2P,
+						 VFIO_DEVICE_STATE_STOP,
+						 VFIO_DEVICE_STATE_STOP_COPY,
+						 VFIO_DEVICE_STATE_STOP,
+						 VFIO_DEVICE_STATE_RESUMING },
+	};
+	struct vfio_dev *devs[2] = { &self->dev, &self->dev };
+	struct mig_step step = { 0 };
+	int i;
+
+	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	ASSERT_EQ(0, vfio_dev_create(&self->dev, MIGDEV_TYPE));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
+	for (i = 0; i < 5 && path[variant->from][i]; i++) {
+		step.state = path[variant->from][i];
+		ASSERT_EQ(0, vfio_mig_step(devs, &step, &self->stream));
+		ASSERT_STATE(&self->dev, step.state);
+	}
+}
+
+FIXTURE_TEARDOWN(arc)
+{
+	free(self->stream.data);
+	vfio_dev_destroy(&self->dev);
+}
+
+TEST_F(arc, state_follows)
+{
+	bool data = variant->to == VFIO_DEVICE_STATE_STOP_COPY ||
+		    variant->to == VFIO_DEVICE_STATE_RESUMING;
+	int data_fd;
+
+	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, variant->to, &data_fd));
+	ASSERT_EQ(data, data_fd >= 0);
+	if (data_fd >= 0)
+		close(data_fd);
+	ASSERT_STATE(&self->dev, variant->to);
+}
+
+/* Two devices, a source and a destination, and the stream between them. */
+FIXTURE(migration) {
+	struct vfio_dev src, dst;
+	struct vfio_dev *devs[2];
+	struct mig_stream stream;
+	size_t size;
+};
+
+FIXTURE_SETUP(migration)
+{
+	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	ASSERT_EQ(0, vfio_dev_create(&self->src, MIGDEV_TYPE));
+	ASSERT_EQ(0, vfio_dev_create(&self->dst, MIGDEV_TYPE));
+	self->devs[0] = &self->src;
+	self->devs[1] = &self->dst;
+	ASSERT_EQ(0, bar0_size(self->src.fd, &self->size));
+	ASSERT_EQ(0, bar0_fill(self->src.fd, self->size, 7));
+	ASSERT_EQ(0, bar0_fill(self->dst.fd, self->size, 99));
+}
+
+FIXTURE_TEARDOWN(migration)
+{
+	free(self->stream.data);
+	vfio_dev_destroy(&self->src);
+	vfio_dev_destroy(&self->dst);
+}
+
+TEST_F(migration, qemu_sequence)
+{
+	enum vfio_device_mig_state src_state = VFIO_DEVICE_STATE_RUNNING;
+	enum vfio_device_mig_state dst_state = VFIO_DEVICE_STATE_RUNNING;
+	uint8_t *want = malloc(self->size), *got = malloc(self->size);
+	size_t i;
+
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, got);
+	ASSERT_EQ(0, bar0_read(self->src.fd, want, self->size));
+
+	for (i = 0; i < qemu_migration_len; i++) {
+		const struct mig_step *step = &qemu_migration[i];
+
+		ASSERT_EQ(0, vfio_mig_step(self->devs, step, &self->stream))
+			TH_LOG("step %zu: %s", i, mig_state_name(step->state));
+		if (step->dev)
+			dst_state = step->state;
+		else
+			src_state = step->state;
+		ASSERT_STATE(&self->src, src_state);
+		ASSERT_STATE(&self->dst, dst_state);
+	}
+	ASSERT_EQ(sizeof(struct migdev_stream_header) + self->size,
+		  self->stream.len);
+
+	ASSERT_EQ(0, bar0_read(self->dst.fd, got, self->size));
+	ASSERT_EQ(0, memcmp(want, got, self->size));
+	free(want);
+	free(got);
+}
+
+/*
+ * A bad stream makes RESUMING -> STOP fail with the errno the sample
+ * documents, and the destination then reads ERROR.
+ */
+FIXTURE(bad_stream) {
+	struct vfio_dev src, dst;
+	struct vfio_dev *devs[2];
+	struct mig_stream stream;
+};
+
+FIXTURE_VARIANT(bad_stream) {
+	size_t offset;		/* byte to change, or the new length */
+	int change;		/* added to that byte, or 0 to cut or grow */
+	int write_errno;	/* of writing the stream */
+	int load_errno;		/* of RESUMING -> STOP */
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, corrupt_data) {
+	.offset = sizeof(struct migdev_stream_header) + 100, .change = 1,
+	.load_errno = EBADMSG,
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, bad_magic) {
+	.offset = offsetof(struct migdev_stream_header, magic), .change = 1,
+	.load_errno = EBADMSG,
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, wrong_version) {
+	.offset = offsetof(struct migdev_stream_header, version), .change = 1,
+	.load_errno = EPROTONOSUPPORT,
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, wrong_length) {
+	.offset = offsetof(struct migdev_stream_header, length), .change = 1,
+	.load_errno = EMSGSIZE,
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, short_header) {
+	.offset = sizeof(struct migdev_stream_header) - 1,
+	.load_errno = ENODATA,
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, short_data) {
+	.offset = sizeof(struct migdev_stream_header) + 10,
+	.load_errno = ENODATA,
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, empty) {
+	.offset = 0,
+	.load_errno = ENODATA,
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, oversized) {
+	.offset = SIZE_MAX,
+	.write_errno = EFBIG,
+	.load_errno = EFBIG,
+};
+
+FIXTURE_SETUP(bad_stream)
+{
+	int i;
+
+	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	ASSERT_EQ(0, vfio_dev_create(&self->src, MIGDEV_TYPE));
+	ASSERT_EQ(0, vfio_dev_create(&self->dst, MIGDEV_TYPE));
+	self->devs[0] = &self->src;
+	self->devs[1] = &self->dst;
+	/* The source's half of the migration, and the destination to STOP. */
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, vfio_mig_step(self->devs, &qemu_migration[i],
+					   &self->stream));
+}
+
+FIXTURE_TEARDOWN(bad_stream)
+{
+	free(self->stream.data);
+	vfio_dev_destroy(&self->src);
+	vfio_dev_destroy(&self->dst);
+}
+
+TEST_F(bad_stream, resuming_fails_to_error)
+{
+	struct mig_stream *s = &self->stream;
+	int data_fd;
+
+	if (variant->change) {
+		s->data[variant->offset] += variant->change;
+	} else if (variant->offset == SIZE_MAX) {
+		s->data = realloc(s->data, s->len + 1);
+		ASSERT_NE(NULL, s->data);
+		s->data[s->len++] = 0;
+	} else {
+		s->len = variant->offset;
+	}
+
+	ASSERT_EQ(0, vfio_mig_set(self->dst.fd, VFIO_DEVICE_STATE_RESUMING,
+				  &data_fd));
+	ASSERT_LE(0, data_fd);
+	ASSERT_EQ(-variant->write_errno, stream_write(data_fd, s));
+	close(data_fd);
+	ASSERT_STATE(&self->dst, VFIO_DEVICE_STATE_RESUMING);
+
+	ASSERT_EQ(-variant->load_errno,
+		  vfio_mig_set(self->dst.fd, VFIO_DEVICE_STATE_STOP, &data_fd));
+	ASSERT_EQ(-1, data_fd);
+	ASSERT_STATE(&self->dst, VFIO_DEVICE_STATE_ERROR);
+}
+
+/* An injected failure shows as ERROR; a reset brings back RUNNING. */
+TEST_F(migdev, injected_failure_then_reset)
+{
+	char buf[64];
+	int data_fd;
+
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, "fail_next", "STOP 5"));
+	ASSERT_EQ(7, debugfs_read(self->dev.uuid, "fail_next", buf, sizeof(buf)));
+	ASSERT_STREQ("STOP 5\n", buf);
+
+	/* Not for this state: no effect. */
+	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_RUNNING_P2P,
+				  &data_fd));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING_P2P);
+
+	ASSERT_EQ(-EIO, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
+				     &data_fd));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_ERROR);
+	ASSERT_EQ(5, debugfs_read(self->dev.uuid, "fail_next", buf, sizeof(buf)));
+	ASSERT_STREQ("none\n", buf);
+
+	/* Only a reset leaves ERROR. */
+	ASSERT_EQ(-EINVAL, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_RUNNING,
+					&data_fd));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_ERROR);
+	ASSERT_EQ(0, ioctl(self->dev.fd, VFIO_DEVICE_RESET));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
+}
+
+TEST_F(migdev, fault_files_reject_bad_values)
+{
+	static const char * const bad[] = {
+		"STOP", "STOP 0", "STOP -5", "STOP 4096", "STOP x",
+		"ERROR 5", "BOGUS 5", "stop 5", "",
+		"RUNNING 1234567890123456789012345678901234567890",
+	};
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid, "fail_next",
+						 bad[i])) TH_LOG("bad[%zu]", i);
+	EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid, "stall_next",
+					 "STOP 60001"));
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, "stall_next", "STOP_COPY 60000\n"));
+	ASSERT_EQ(16, debugfs_read(self->dev.uuid, "stall_next", buf, sizeof(buf)));
+	ASSERT_STREQ("STOP_COPY 60000\n", buf);
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, "stall_next", "none"));
+	ASSERT_EQ(5, debugfs_read(self->dev.uuid, "stall_next", buf, sizeof(buf)));
+	ASSERT_STREQ("none\n", buf);
+	ASSERT_EQ(5, debugfs_read(self->dev.uuid, "fail_next", buf, sizeof(buf)));
+	ASSERT_STREQ("none\n", buf);
+}
+
+/* seq_file semantics: 1-byte reads give the same bytes; EOF stays EOF. */
+TEST_F(migdev, bytewise_read)
+{
+	char path[PATH_MAX], whole[64], bytes[64];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/features",
+		 self->dev.uuid);
+	ASSERT_EQ(14, read_file(path, whole, sizeof(whole)));
+
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	while ((n = read(fd, bytes + len, 1)) == 1)
+		len++;
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(0, read(fd, bytes, sizeof(bytes)));
+	bytes[len] = '\0';
+	ASSERT_STREQ(whole, bytes);
+	close(fd);
+}
+
+/*
+ * The ABI files are read-only. debugfs lets root open them for writing
+ * (root is not held to the mode), but they have no write method.
+ */
+TEST_F(migdev, read_only)
+{
+	static const char * const files[] = {
+		"migration/state", "migration/features",
+	};
+	char path[PATH_MAX], buf[64];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/%s",
+			 self->dev.uuid, files[i]);
+		ASSERT_EQ(0, stat(path, &st));
+		EXPECT_EQ(0444, st.st_mode & 0777);
+		fd = open(path, O_WRONLY);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-1, write(fd, "STOP\n", 5));
+		EXPECT_EQ(EINVAL, errno);
+		close(fd);
+		EXPECT_EQ(-1, unlink(path));
+		EXPECT_EQ(EPERM, errno);
+	}
+
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/new",
+		 self->dev.uuid);
+	EXPECT_EQ(-1, open(path, O_WRONLY | O_CREAT, 0644));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, mkdir(path, 0755));
+	EXPECT_EQ(EPERM, errno);
+
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
+	ASSERT_EQ(14, debugfs_read(self->dev.uuid, "migration/features", buf,
+				   sizeof(buf)));
+}
+
+/*
+ * A state file held open across the removal of its device: later reads
+ * fail with EIO, nothing crashes, and the directory is gone.
+ */
+TEST(state_open_across_remove)
+{
+	char uuid[37], path[PATH_MAX], buf[64];
+	int fd;
+
+	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	ASSERT_EQ(0, mdev_create(MIGDEV_TYPE, uuid));
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/state", uuid);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(8, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp("RUNNING\n", buf, 8));
+
+	ASSERT_EQ(0, mdev_remove(uuid));
+	ASSERT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(EIO, errno);
+	ASSERT_EQ(-1, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(EIO, errno);
+	ASSERT_EQ(0, close(fd));
+
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", uuid);
+	ASSERT_EQ(-ENOENT, path_exists(path));
+}
+
+TEST_HARNESS_MAIN

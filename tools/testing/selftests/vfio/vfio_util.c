@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the VFIO selftests; see vfio_util.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "vfio_util.h"
+
+const struct mig_step qemu_migration[] = {
+	{ 0, VFIO_DEVICE_STATE_RUNNING_P2P },
+	{ 0, VFIO_DEVICE_STATE_STOP_COPY },
+	{ 0, VFIO_DEVICE_STATE_STOP },
+	{ 1, VFIO_DEVICE_STATE_STOP },
+	{ 1, VFIO_DEVICE_STATE_RESUMING },
+	{ 1, VFIO_DEVICE_STATE_STOP },
+	{ 1, VFIO_DEVICE_STATE_RUNNING },
+};
+const size_t qemu_migration_len = sizeof(qemu_migration) / sizeof(qemu_migration[0]);
+
+const char *mig_state_name(enum vfio_device_mig_state state)
+{
+	static const char * const names[] = {
+		[VFIO_DEVICE_STATE_ERROR] = "ERROR",
+		[VFIO_DEVICE_STATE_STOP] = "STOP",
+		[VFIO_DEVICE_STATE_RUNNING] = "RUNNING",
+		[VFIO_DEVICE_STATE_STOP_COPY] = "STOP_COPY",
+		[VFIO_DEVICE_STATE_RESUMING] = "RESUMING",
+		[VFIO_DEVICE_STATE_RUNNING_P2P] = "RUNNING_P2P",
+	};
+
+	if ((unsigned int)state >= sizeof(names) / sizeof(names[0]))
+		return "Invalid";
+	return names[state];
+}
+
+/* Reads a whole file into @buf as a string; returns its length. */
+int read_file(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return len;
+}
+
+int write_file(const char *path, const char *text)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : 0;
+}
+
+int debugfs_read(const char *uuid, const char *file, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/%s", uuid, file);
+	return read_file(path, buf, size);
+}
+
+int debugfs_write(const char *uuid, const char *file, const char *text)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/%s", uuid, file);
+	return write_file(path, text);
+}
+
+int path_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? 0 : -errno;
+}
+
+/* A fresh UUID for each device, unique within the run. */
+static void make_uuid(char uuid[37])
+{
+	static unsigned int seq;
+
+	snprintf(uuid, 37, "%08x-0000-4000-8000-%012x", (unsigned int)getpid(),
+		 ++seq);
+}
+
+int mdev_create(const char *type, char uuid[37])
+{
+	char path[PATH_MAX];
+
+	make_uuid(uuid);
+	snprintf(path, sizeof(path), "%s/create", type);
+	return write_file(path, uuid);
+}
+
+int mdev_remove(const char *uuid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
+	return write_file(path, "1");
+}
+
+static int mdev_group(const char *uuid)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	return atoi(strrchr(link, '/') + 1);
+}
+
+/* Opens @uuid as QEMU does: container, group, then the device by name. */
+int vfio_dev_open(struct vfio_dev *dev, const char *uuid)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX];
+	int group, ret;
+
+	snprintf(dev->uuid, sizeof(dev->uuid), "%s", uuid);
+	dev->container = dev->group = dev->fd = -1;
+
+	group = mdev_group(uuid);
+	if (group < 0)
+		return group;
+
+	dev->container = open("/dev/vfio/vfio", O_RDWR);
+	if (dev->container < 0)
+		goto err;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	dev->group = open(path, O_RDWR);
+	if (dev->group < 0)
+		goto err;
+	if (ioctl(dev->group, VFIO_GROUP_GET_STATUS, &status))
+		goto err;
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		errno = EBUSY;
+		goto err;
+	}
+	if (ioctl(dev->group, VFIO_GROUP_SET_CONTAINER, &dev->container))
+		goto err;
+	if (ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		goto err;
+	dev->fd = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+	if (dev->fd < 0)
+		goto err;
+	return 0;
+
+err:
+	ret = -errno;
+	vfio_dev_close(dev);
+	return ret;
+}
+
+void vfio_dev_close(struct vfio_dev *dev)
+{
+	if (dev->fd >= 0)
+		close(dev->fd);
+	if (dev->group >= 0)
+		close(dev->group);
+	if (dev->container >= 0)
+		close(dev->container);
+	dev->container = dev->group = dev->fd = -1;
+}
+
+int vfio_dev_create(struct vfio_dev *dev, const char *type)
+{
+	char uuid[37];
+	int ret;
+
+	dev->container = dev->group = dev->fd = -1;
+	dev->uuid[0] = '\0';
+	ret = mdev_create(type, uuid);
+	if (ret)
+		return ret;
+	ret = vfio_dev_open(dev, uuid);
+	if (ret)
+		mdev_remove(uuid);
+	return ret;
+}
+
+void vfio_dev_destroy(struct vfio_dev *dev)
+{
+	vfio_dev_close(dev);
+	if (dev->uuid[0])
+		mdev_remove(dev->uuid);
+	dev->uuid[0] = '\0';
+}
+
+int vfio_mig_flags(int fd, uint64_t *flags)
+{
+	struct {
+		struct vfio_device_feature feature;
+		struct vfio_device_feature_migration mig;
+	} req = {
+		.feature.argsz = sizeof(req),
+		.feature.flags = VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_MIGRATION,
+	};
+
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &req))
+		return -errno;
+	*flags = req.mig.flags;
+	return 0;
+}
+
+int vfio_mig_get(int fd, enum vfio_device_mig_state *state)
+{
+	struct {
+		struct vfio_device_feature feature;
+		struct vfio_device_feature_mig_state mig;
+	} req = {
+		.feature.argsz = sizeof(req),
+		.feature.flags = VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+	};
+
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &req))
+		return -errno;
+	*state = req.mig.device_state;
+	return 0;
+}
+
+/* Sets the state; @data_fd gets the data transfer fd, or -1 if none. */
+int vfio_mig_set(int fd, enum vfio_device_mig_state state, int *data_fd)
+{
+	struct {
+		struct vfio_device_feature feature;
+		struct vfio_device_feature_mig_state mig;
+	} req = {
+		.feature.argsz = sizeof(req),
+		.feature.flags = VFIO_DEVICE_FEATURE_SET |
+				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+		.mig.device_state = state,
+	};
+
+	*data_fd = -1;
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &req))
+		return -errno;
+	*data_fd = req.mig.data_fd;
+	return 0;
+}
+
+/*
+ * Takes one step of a migration between devs[0] and devs[1]. Entering
+ * STOP_COPY reads the stream to its end into @stream; entering RESUMING
+ * writes @stream.
+ */
+int vfio_mig_step(struct vfio_dev *devs[2], const struct mig_step *step,
+		  struct mig_stream *stream)
+{
+	int data_fd, ret;
+
+	ret = vfio_mig_set(devs[step->dev]->fd, step->state, &data_fd);
+	if (ret || data_fd < 0)
+		return ret;
+	if (step->state == VFIO_DEVICE_STATE_STOP_COPY)
+		ret = stream_read(data_fd, stream);
+	else if (step->state == VFIO_DEVICE_STATE_RESUMING)
+		ret = stream_write(data_fd, stream);
+	close(data_fd);
+	return ret;
+}
+
+int stream_read(int data_fd, struct mig_stream *stream)
+{
+	size_t cap = 4096;
+	ssize_t n;
+
+	free(stream->data);
+	stream->len = 0;
+	stream->data = malloc(cap);
+	for (;;) {
+		if (!stream->data)
+			return -ENOMEM;
+		n = read(data_fd, stream->data + stream->len, cap - stream->len);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		stream->len += n;
+		if (stream->len == cap) {
+			cap *= 2;
+			stream->data = realloc(stream->data, cap);
+		}
+	}
+}
+
+int stream_write(int data_fd, const struct mig_stream *stream)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < stream->len) {
+		n = write(data_fd, stream->data + off, stream->len - off);
+		if (n < 0)
+			return -errno;
+		off += n;
+	}
+	return 0;
+}
+
+int bar0_size(int fd, size_t *size)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -errno;
+	*size = info.size;
+	return 0;
+}
+
+/* Fills BAR0 with bytes that depend on @seed, so two fills differ. */
+int bar0_fill(int fd, size_t size, unsigned int seed)
+{
+	uint8_t *buf = malloc(size);
+	ssize_t n;
+	size_t i;
+
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 31 + seed);
+	n = pwrite(fd, buf, size, MIGDEV_BAR0_OFFSET);
+	free(buf);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == size ? 0 : -EIO;
+}
+
+int bar0_read(int fd, void *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size, MIGDEV_BAR0_OFFSET);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == size ? 0 : -EIO;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the VFIO selftests: mediated devices made through sysfs,
+ * opened through the group/container API, and migrated the way QEMU does.
+ * Functions that can fail return 0 or a negative errno.
+ */
+#ifndef VFIO_UTIL_H
+#define VFIO_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/vfio.h>
+
+#define VFIO_DEBUGFS		"/sys/kernel/debug/vfio"
+#define MIGDEV_TYPE		"/sys/class/mdev_bus/migdev/mdev_supported_types/migdev-basic"
+#define MTTY_TYPE		"/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2"
+#define MIGDEV_BAR0_OFFSET	0ULL
+
+struct vfio_dev {
+	char uuid[37];
+	int container;
+	int group;
+	int fd;
+};
+
+/* A migration stream as read from the source. */
+struct mig_stream {
+	uint8_t *data;
+	size_t len;
+};
+
+/* The migdev stream header (samples/vfio-mdev/migdev.c), little endian. */
+struct migdev_stream_header {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t length;
+	uint32_t crc;
+	uint32_t reserved;
+};
+
+/* One step of a migration: @dev (0 source, 1 destination) goes to @state. */
+struct mig_step {
+	int dev;
+	enum vfio_device_mig_state state;
+};
+
+/* The steps QEMU takes for a stop-and-copy migration with P2P. */
+extern const struct mig_step qemu_migration[];
+extern const size_t qemu_migration_len;
+
+const char *mig_state_name(enum vfio_device_mig_state state);
+
+int read_file(const char *path, char *buf, size_t size);
+int write_file(const char *path, const char *text);
+int debugfs_read(const char *uuid, const char *file, char *buf, size_t size);
+int debugfs_write(const char *uuid, const char *file, const char *text);
+int path_exists(const char *path);
+
+int mdev_create(const char *type, char uuid[37]);
+int mdev_remove(const char *uuid);
+
+int vfio_dev_open(struct vfio_dev *dev, const char *uuid);
+void vfio_dev_close(struct vfio_dev *dev);
+int vfio_dev_create(struct vfio_dev *dev, const char *type);
+void vfio_dev_destroy(struct vfio_dev *dev);
+
+int vfio_mig_flags(int fd, uint64_t *flags);
+int vfio_mig_get(int fd, enum vfio_device_mig_state *state);
+int vfio_mig_set(int fd, enum vfio_device_mig_state state, int *data_fd);
+int vfio_mig_step(struct vfio_dev *devs[2], const struct mig_step *step,
+		  struct mig_stream *stream);
+
+int stream_read(int data_fd, struct mig_stream *stream);
+int stream_write(int data_fd, const struct mig_stream *stream);
+
+int bar0_fill(int fd, size_t size, unsigned int seed);
+int bar0_read(int fd, void *buf, size_t size);
+int bar0_size(int fd, size_t *size);
+
+#endif /* VFIO_UTIL_H */
