@@ -17,11 +17,6 @@
 #include "../kselftest_harness.h"
 #include "vfio_util.h"
 
-#define NO_DEVICE_SKIP(type) do {					\
-	if (path_exists(type))						\
-		SKIP(return, "%s is missing: load its module", type);	\
-} while (0)
-
 /* The names in @dir, sorted and joined by spaces. */
 static void dir_list(const char *dir, char *out, size_t size)
 {
@@ -48,16 +43,17 @@ static void dir_list(const char *dir, char *out, size_t size)
 
 /* The state file must name @expected, and so must the uAPI. */
 #define ASSERT_STATE(dev, expected) do {				\
-	enum vfio_device_mig_state _got;				\
-	char _buf[64], _want[64];					\
+	const struct vfio_dev *_dev = (dev);				\
+	enum vfio_device_mig_state _want = (expected), _got;		\
+	char _buf[64], _line[64];					\
 									\
-	snprintf(_want, sizeof(_want), "%s\n", mig_state_name(expected)); \
-	ASSERT_EQ(strlen(_want),					\
-		  debugfs_read((dev)->uuid, "migration/state", _buf,	\
+	snprintf(_line, sizeof(_line), "%s\n", mig_state_name(_want));	\
+	ASSERT_EQ(strlen(_line),					\
+		  debugfs_read(_dev->uuid, "migration/state", _buf,	\
 			       sizeof(_buf)));				\
-	ASSERT_STREQ(_want, _buf);					\
-	ASSERT_EQ(0, vfio_mig_get((dev)->fd, &_got));			\
-	ASSERT_EQ(expected, _got);					\
+	ASSERT_STREQ(_line, _buf);					\
+	ASSERT_EQ(0, vfio_mig_get(_dev->fd, &_got));			\
+	ASSERT_EQ(_want, _got);						\
 } while (0)
 
 TEST(root_exists)
@@ -74,7 +70,8 @@ FIXTURE(migdev) {
 
 FIXTURE_SETUP(migdev)
 {
-	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	if (path_exists(MIGDEV_TYPE))
+		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&self->dev, MIGDEV_TYPE));
 }
 
@@ -125,7 +122,8 @@ TEST(mtty_has_no_migration)
 {
 	char uuid[37], path[PATH_MAX], names[256];
 
-	NO_DEVICE_SKIP(MTTY_TYPE);
+	if (path_exists(MTTY_TYPE))
+		SKIP(return, "%s is missing: load its module", MTTY_TYPE);
 	ASSERT_EQ(0, mdev_create(MTTY_TYPE, uuid));
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", uuid);
 	dir_list(path, names, sizeof(names));
@@ -141,7 +139,8 @@ TEST(one_dir_per_device)
 	char path[PATH_MAX];
 	int i;
 
-	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	if (path_exists(MIGDEV_TYPE))
+		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, vfio_dev_create(&devs[i], MIGDEV_TYPE));
 	for (i = 0; i < 3; i++) {
@@ -157,9 +156,10 @@ TEST(one_dir_per_device)
 }
 
 /*
- * Every arc between the states userspace can request. The device is first
- * walked to @from, one state at a time, with the state checked after each;
- * on the way to RESUMING it saves its own state, to resume from it.
+ * Every arc between the states userspace can request, and a request for
+ * the state the device is already in. The device is first walked to the
+ * variant's state, one request at a time, with the state checked after
+ * each; on the way to RESUMING it saves its own state, to resume from it.
  */
 FIXTURE(arc) {
 	struct vfio_dev dev;
@@ -167,63 +167,44 @@ FIXTURE(arc) {
 };
 
 FIXTURE_VARIANT(arc) {
-	enum vfio_device_mig_state from;
-	enum vfio_device_mig_state to;
+	enum vfio_device_mig_state path[5];
 };
 
-#define ARC(a, b)							\
-FIXTURE_VARIANT_ADD(arc, a##_to_##b) {					\
-	.from = VFIO_DEVICE_STATE_##a,					\
-	.to = VFIO_DEVICE_STATE_##b,					\
-}
+FIXTURE_VARIANT_ADD(arc, from_RUNNING) {
+	.path = { VFIO_DEVICE_STATE_RUNNING },
+};
 
-ARC(RUNNING, RUNNING_P2P);
-ARC(RUNNING, STOP);
-ARC(RUNNING, STOP_COPY);
-ARC(RUNNING, RESUMING);
-ARC(RUNNING_P2P, RUNNING);
-ARC(RUNNING_P2P, STOP);
-ARC(RUNNING_P2P, STOP_COPY);
-ARC(RUNNING_P2P, RESUMING);
-ARC(STOP, RUNNING);
-ARC(STOP, RUNNING_P2P);
-ARC(STOP, STOP_COPY);
-ARC(STOP, RESUMING);
-ARC(STOP_COPY, RUNNING);
-ARC(STOP_COPY, RUNNING_P2P);
-ARC(STOP_COPY, STOP);
-ARC(STOP_COPY, RESUMING);
-ARC(RESUMING, RUNNING);
-ARC(RESUMING, RUNNING_P2P);
-ARC(RESUMING, STOP);
-ARC(RESUMING, STOP_COPY);
+FIXTURE_VARIANT_ADD(arc, from_RUNNING_P2P) {
+	.path = { VFIO_DEVICE_STATE_RUNNING_P2P },
+};
+
+FIXTURE_VARIANT_ADD(arc, from_STOP) {
+	.path = { VFIO_DEVICE_STATE_RUNNING_P2P, VFIO_DEVICE_STATE_STOP },
+};
+
+FIXTURE_VARIANT_ADD(arc, from_STOP_COPY) {
+	.path = { VFIO_DEVICE_STATE_RUNNING_P2P, VFIO_DEVICE_STATE_STOP,
+		  VFIO_DEVICE_STATE_STOP_COPY },
+};
+
+FIXTURE_VARIANT_ADD(arc, from_RESUMING) {
+	.path = { VFIO_DEVICE_STATE_RUNNING_P2P, VFIO_DEVICE_STATE_STOP,
+		  VFIO_DEVICE_STATE_STOP_COPY, VFIO_DEVICE_STATE_STOP,
+		  VFIO_DEVICE_STATE_RESUMING },
+};
 
 FIXTURE_SETUP(arc)
 {
-	/* How to reach each state from RUNNING, one request at a time. */
-	static const enum vfio_device_mig_state path[][5] = {
-		[VFIO_DEVICE_STATE_RUNNING] = { 0 },
-		[VFIO_DEVICE_STATE_RUNNING_P2P] = { VFIO_DEVICE_STATE_RUNNING_P2P },
-		[VFIO_DEVICE_STATE_STOP] = { VFIO_DEVICE_STATE_RUNNING_P2P,
-					     VFIO_DEVICE_STATE_STOP },
-		[VFIO_DEVICE_STATE_STOP_COPY] = { VFIO_DEVICE_STATE_RUNNING_P2P,
-						  VFIO_DEVICE_STATE_STOP,
-						  VFIO_DEVICE_STATE_STOP_COPY },
-		[VFIO_DEVICE_STATE_RESUMING] = { VFIO_DEVICE_STATE_RUNNING_P2P,
-						 VFIO_DEVICE_STATE_STOP,
-						 VFIO_DEVICE_STATE_STOP_COPY,
-						 VFIO_DEVICE_STATE_STOP,
-						 VFIO_DEVICE_STATE_RESUMING },
-	};
 	struct vfio_dev *devs[2] = { &self->dev, &self->dev };
 	struct mig_step step = { 0 };
 	int i;
 
-	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	if (path_exists(MIGDEV_TYPE))
+		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&self->dev, MIGDEV_TYPE));
 	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
-	for (i = 0; i < 5 && path[variant->from][i]; i++) {
-		step.state = path[variant->from][i];
+	for (i = 0; i < 5 && variant->path[i]; i++) {
+		step.state = variant->path[i];
 		ASSERT_EQ(0, vfio_mig_step(devs, &step, &self->stream));
 		ASSERT_STATE(&self->dev, step.state);
 	}
@@ -235,17 +216,46 @@ FIXTURE_TEARDOWN(arc)
 	vfio_dev_destroy(&self->dev);
 }
 
-TEST_F(arc, state_follows)
+static void arc_to(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(arc) *self, enum vfio_device_mig_state to)
 {
-	bool data = variant->to == VFIO_DEVICE_STATE_STOP_COPY ||
-		    variant->to == VFIO_DEVICE_STATE_RESUMING;
+	enum vfio_device_mig_state from;
 	int data_fd;
 
-	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, variant->to, &data_fd));
-	ASSERT_EQ(data, data_fd >= 0);
+	ASSERT_EQ(0, vfio_mig_get(self->dev.fd, &from));
+	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, to, &data_fd));
+	/* A data fd comes with entering STOP_COPY or RESUMING, only. */
+	ASSERT_EQ(from != to && (to == VFIO_DEVICE_STATE_STOP_COPY ||
+				 to == VFIO_DEVICE_STATE_RESUMING),
+		  data_fd >= 0);
 	if (data_fd >= 0)
 		close(data_fd);
-	ASSERT_STATE(&self->dev, variant->to);
+	ASSERT_STATE(&self->dev, to);
+}
+
+TEST_F(arc, to_RUNNING)
+{
+	arc_to(_metadata, self, VFIO_DEVICE_STATE_RUNNING);
+}
+
+TEST_F(arc, to_RUNNING_P2P)
+{
+	arc_to(_metadata, self, VFIO_DEVICE_STATE_RUNNING_P2P);
+}
+
+TEST_F(arc, to_STOP)
+{
+	arc_to(_metadata, self, VFIO_DEVICE_STATE_STOP);
+}
+
+TEST_F(arc, to_STOP_COPY)
+{
+	arc_to(_metadata, self, VFIO_DEVICE_STATE_STOP_COPY);
+}
+
+TEST_F(arc, to_RESUMING)
+{
+	arc_to(_metadata, self, VFIO_DEVICE_STATE_RESUMING);
 }
 
 /* Two devices, a source and a destination, and the stream between them. */
@@ -258,7 +268,8 @@ FIXTURE(migration) {
 
 FIXTURE_SETUP(migration)
 {
-	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	if (path_exists(MIGDEV_TYPE))
+		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&self->src, MIGDEV_TYPE));
 	ASSERT_EQ(0, vfio_dev_create(&self->dst, MIGDEV_TYPE));
 	self->devs[0] = &self->src;
@@ -369,7 +380,8 @@ FIXTURE_SETUP(bad_stream)
 {
 	int i;
 
-	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	if (path_exists(MIGDEV_TYPE))
+		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&self->src, MIGDEV_TYPE));
 	ASSERT_EQ(0, vfio_dev_create(&self->dst, MIGDEV_TYPE));
 	self->devs[0] = &self->src;
@@ -454,7 +466,7 @@ TEST_F(migdev, fault_files_reject_bad_values)
 	char buf[64];
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid, "fail_next",
 						 bad[i])) TH_LOG("bad[%zu]", i);
 	EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid, "stall_next",
@@ -541,7 +553,8 @@ TEST(state_open_across_remove)
 	char uuid[37], path[PATH_MAX], buf[64];
 	int fd;
 
-	NO_DEVICE_SKIP(MIGDEV_TYPE);
+	if (path_exists(MIGDEV_TYPE))
+		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, mdev_create(MIGDEV_TYPE, uuid));
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/state", uuid);
 	fd = open(path, O_RDONLY);

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "../kselftest.h"
 #include "vfio_util.h"
 
 const struct mig_step qemu_migration[] = {
@@ -23,7 +24,8 @@ const struct mig_step qemu_migration[] = {
 	{ 1, VFIO_DEVICE_STATE_STOP },
 	{ 1, VFIO_DEVICE_STATE_RUNNING },
 };
-const size_t qemu_migration_len = sizeof(qemu_migration) / sizeof(qemu_migration[0]);
+
+const size_t qemu_migration_len = ARRAY_SIZE(qemu_migration);
 
 const char *mig_state_name(enum vfio_device_mig_state state)
 {
@@ -36,7 +38,7 @@ const char *mig_state_name(enum vfio_device_mig_state state)
 		[VFIO_DEVICE_STATE_RUNNING_P2P] = "RUNNING_P2P",
 	};
 
-	if ((unsigned int)state >= sizeof(names) / sizeof(names[0]))
+	if ((unsigned int)state >= ARRAY_SIZE(names))
 		return "Invalid";
 	return names[state];
 }
@@ -152,7 +154,9 @@ int vfio_dev_open(struct vfio_dev *dev, const char *uuid)
 	int group, ret;
 
 	snprintf(dev->uuid, sizeof(dev->uuid), "%s", uuid);
-	dev->container = dev->group = dev->fd = -1;
+	dev->container = -1;
+	dev->group = -1;
+	dev->fd = -1;
 
 	group = mdev_group(uuid);
 	if (group < 0)
@@ -194,7 +198,9 @@ void vfio_dev_close(struct vfio_dev *dev)
 		close(dev->group);
 	if (dev->container >= 0)
 		close(dev->container);
-	dev->container = dev->group = dev->fd = -1;
+	dev->container = -1;
+	dev->group = -1;
+	dev->fd = -1;
 }
 
 int vfio_dev_create(struct vfio_dev *dev, const char *type)
@@ -202,7 +208,9 @@ int vfio_dev_create(struct vfio_dev *dev, const char *type)
 	char uuid[37];
 	int ret;
 
-	dev->container = dev->group = dev->fd = -1;
+	dev->container = -1;
+	dev->group = -1;
+	dev->fd = -1;
 	dev->uuid[0] = '\0';
 	ret = mdev_create(type, uuid);
 	if (ret)

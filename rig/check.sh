@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# check.sh: build every variant and run its guest tests; one line per test,
+# then "N passed, N failed" (", N skipped" when any were). Exit 1 on any
+# failure.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+results=$BUILD/results.txt
+
+# Guests to boot: variant, test plan, extra kernel arguments.
+guests="builtin:builtin:
+builtin:debugfs-off:debugfs=off
+modules:modules:
+nodebugfs:nodebugfs:"
+
+"$RIG_DIR/deps.sh" || exit 1
+"$RIG_DIR/apply.sh" || exit 1
+mkdir -p "$BUILD"
+: >"$results"
+record()
+{
+	tee -a "$results"
+}
+
+"$RIG_DIR/build-tests.sh" || echo "not ok host build selftests" | record
+for v in $VARIANTS; do
+	if "$RIG_DIR/configure.sh" "$v" && "$RIG_DIR/build.sh" "$v" && "$RIG_DIR/pack.sh" "$v"; then
+		"$RIG_DIR/symbols.sh" "$v" | record
+	else
+		echo "not ok $v host build" | record
+	fi
+done
+
+echo "$guests" | while IFS=: read -r v plan args; do
+	grep -q "^not ok $v host build" "$results" && continue
+	if "$RIG_DIR/boot.sh" "$v" check "$plan" $args; then
+		echo "ok $plan guest clean_console" | record
+	else
+		echo "not ok $plan guest clean_console" | record
+	fi
+	"$RIG_DIR/report.sh" "$plan" "$BUILD/$v/console-$plan.log" | record
+done
+
+passed=$(grep -c '^ok ' "$results")
+failed=$(grep -c '^not ok ' "$results")
+skipped=$(grep -c '^skip ' "$results")
+step "done; results in build/results.txt, consoles in build/<variant>/console-*.log"
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,16 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# demo.sh: build the builtin variant and show a live migration walked
+# through in its guest, with migration/state of both devices at every step.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$RIG_DIR/deps.sh" || exit 1
+"$RIG_DIR/apply.sh" || exit 1
+"$RIG_DIR/build-tests.sh" || exit 1
+"$RIG_DIR/configure.sh" builtin && "$RIG_DIR/build.sh" builtin && "$RIG_DIR/pack.sh" builtin || exit 1
+"$RIG_DIR/boot.sh" builtin demo demo
+ok=$?
+echo
+sed -n '/^RIG: demo begin/,/^RIG: demo end/p' "$BUILD/builtin/console-demo.log" | grep -v '^RIG: '
+grep -q '^RIG: demo exit 0' "$BUILD/builtin/console-demo.log" && [ "$ok" = 0 ]
