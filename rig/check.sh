@@ -14,16 +14,35 @@ builtin:debugfs-off:debugfs=off
 modules:modules:
 nodebugfs:nodebugfs:"
 
-"$RIG_DIR/deps.sh" || exit 1
-"$RIG_DIR/apply.sh" || exit 1
-mkdir -p "$BUILD"
-: >"$results"
 record()
 {
 	tee -a "$results"
 }
 
-"$RIG_DIR/build-tests.sh" || echo "not ok host build selftests" | record
+# Every way out ends with the count, even a failure before any test ran.
+summary()
+{
+	local passed failed skipped line
+
+	passed=$(grep -c '^ok ' "$results")
+	failed=$(grep -c '^not ok ' "$results")
+	skipped=$(grep -c '^skip ' "$results")
+	step "done; results in build/results.txt, consoles in build/<variant>/console-*.log"
+	line="$passed passed, $failed failed"
+	[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+	echo "$line"
+	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+}
+
+mkdir -p "$BUILD"
+: >"$results"
+if ! "$RIG_DIR/deps.sh" || ! "$RIG_DIR/apply.sh"; then
+	echo "not ok host apply_series" | record
+	summary
+	exit
+fi
+
+"$RIG_DIR/build-tests.sh" || echo "not ok host build_selftests" | record
 for v in $VARIANTS; do
 	if "$RIG_DIR/configure.sh" "$v" && "$RIG_DIR/build.sh" "$v" && "$RIG_DIR/pack.sh" "$v"; then
 		"$RIG_DIR/symbols.sh" "$v" | record
@@ -42,11 +61,4 @@ echo "$guests" | while IFS=: read -r v plan args; do
 	"$RIG_DIR/report.sh" "$plan" "$BUILD/$v/console-$plan.log" | record
 done
 
-passed=$(grep -c '^ok ' "$results")
-failed=$(grep -c '^not ok ' "$results")
-skipped=$(grep -c '^skip ' "$results")
-step "done; results in build/results.txt, consoles in build/<variant>/console-*.log"
-line="$passed passed, $failed failed"
-[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
-echo "$line"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+summary

@@ -36,7 +36,8 @@ base_version()
 # kernel's own top-level folders.
 overlay_files()
 {
-	git -C "$TOP" ls-files -- Documentation drivers include samples tools
+	git -C "$TOP" ls-files --cached --others --exclude-standard -- \
+		Documentation drivers include samples tools
 }
 
 # Files the series edits, as named by the patches in patches/series.

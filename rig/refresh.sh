@@ -21,7 +21,7 @@ for f in $changed; do
 		continue
 	fi
 	owners=$(for p in $(series_patches); do
-		grep -qxF "+++ b/$f" "$TOP/patches/$p" && echo "$p"
+		if grep -qxF "+++ b/$f" "$TOP/patches/$p"; then echo "$p"; fi
 	done)
 	if [ -z "$owners" ]; then
 		[ -n "${PATCH:-}" ] || die "$f is in no patch: run 'make refresh PATCH=<name>.patch' to add it to one"
@@ -33,8 +33,9 @@ for f in $changed; do
 done
 
 for p in $(echo "$touched_patches" | tr ' ' '\n' | sort -u); do
-	files=$( (sed -n 's|^+++ b/||p' "$TOP/patches/$p" 2>/dev/null; sed -n 's|^+++ b/||p' "$TOP/patches/$p.files" 2>/dev/null) | sort -u)
-	header=$(sed -n '/^diff --git /q; /^--- a\//q; p' "$TOP/patches/$p" 2>/dev/null || true)
+	touch "$TOP/patches/$p" "$TOP/patches/$p.files"
+	files=$(cat "$TOP/patches/$p" "$TOP/patches/$p.files" | sed -n 's|^+++ b/||p' | sort -u)
+	header=$(sed -n '/^diff --git /q; /^--- a\//q; p' "$TOP/patches/$p")
 	{
 		[ -n "$header" ] && printf '%s\n' "$header"
 		git diff base -- $files

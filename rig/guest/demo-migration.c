@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "vfio_util.h"
 
@@ -36,6 +37,51 @@ static void show_states(struct vfio_dev *devs[2])
 		run(cmd);
 	}
 	printf("\n");
+}
+
+static void show_history(struct vfio_dev *dev)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "cat " VFIO_DEBUGFS "/%s/migration/history",
+		 dev->uuid);
+	run(cmd);
+	printf("\n");
+}
+
+/*
+ * The second migration goes wrong: one byte of the stream changes on its
+ * way to the destination. state says the destination is in ERROR; history
+ * says which request failed, with which errno, after which steps.
+ */
+static int failed_migration(struct vfio_dev *devs[2], struct mig_stream *stream)
+{
+	size_t i;
+	int ret;
+
+	printf("\nA second migration, back from the destination to the source;\n"
+	       "one byte of the device state is corrupted on the way.\n\n");
+	ioctl(devs[0]->fd, VFIO_DEVICE_RESET);
+	for (i = 0; i < qemu_migration_len; i++) {
+		struct mig_step step = qemu_migration[i];
+
+		/* Roles swap: the old destination is now the source. */
+		step.dev = !step.dev;
+		ret = vfio_mig_step(devs, &step, stream);
+		printf("step %zu: %s -> %s%s\n", i + 1,
+		       step.dev ? "old destination" : "old source",
+		       mig_state_name(step.state), ret ? " FAILED" : "");
+		if (step.state == VFIO_DEVICE_STATE_STOP_COPY)
+			stream->data[stream->len / 2] ^= 0x40;
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 1;
+	show_states(devs);
+	printf("What happened to the device that failed, from history alone:\n");
+	show_history(devs[0]);
+	return 0;
 }
 
 int main(void)
@@ -84,8 +130,10 @@ int main(void)
 	       memcmp(want, got, size) ? "DIFFERS FROM" : "equals", size);
 	run("find " VFIO_DEBUGFS);
 
+	ret = failed_migration(devs, &stream);
+
 	vfio_dev_destroy(&src);
 	vfio_dev_destroy(&dst);
 	free(stream.data);
-	return memcmp(want, got, size) != 0;
+	return memcmp(want, got, size) != 0 || ret;
 }

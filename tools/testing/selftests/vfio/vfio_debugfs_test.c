@@ -90,7 +90,7 @@ TEST_F(migdev, layout)
 
 	strcat(path, "/migration");
 	dir_list(path, names, sizeof(names));
-	ASSERT_STREQ("features state", names);
+	ASSERT_STREQ("features history state", names);
 }
 
 TEST_F(migdev, initial_state)
