@@ -43,7 +43,7 @@ struct vfio_mig_transition {
  * the history cannot wait on a driver.
  */
 struct vfio_mig_history {
-	spinlock_t lock;
+	spinlock_t lock;	/* protects all below */
 	u64 count;		/* transitions since registration */
 	u64 failures;
 	struct vfio_mig_transition ring[VFIO_MIG_HISTORY_LEN];

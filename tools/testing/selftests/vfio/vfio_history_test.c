@@ -14,6 +14,7 @@
 #include "vfio_util.h"
 
 #define RING_LEN 32
+#define COLUMNS "#  seq        start duration_us result             from        to          after           pid comm"
 
 /* One parsed line of history. */
 struct transition {
@@ -46,7 +47,7 @@ static int history_read(const char *uuid, struct history *h)
 			    &h->count, &h->failures, &h->shown) != 3)
 		return -EBADMSG;
 	line = strtok_r(NULL, "\n", &save);
-	if (!line || strcmp(line, "#  seq        start duration_us result             from        to          after           pid comm"))
+	if (!line || strcmp(line, COLUMNS))
 		return -EBADMSG;
 	while ((line = strtok_r(NULL, "\n", &save))) {
 		struct transition *t = &h->t[h->lines];
