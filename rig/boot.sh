@@ -12,7 +12,7 @@ variant=$1 run=$2 plan=$3
 shift 3
 out=$BUILD/$variant
 log=$out/console-$plan.log
-timeout=${RIG_TIMEOUT:-600}
+timeout=${RIG_TIMEOUT:-300}
 
 # KVM is used only once a guest has really booted with it; TCG otherwise.
 accel()
@@ -25,7 +25,7 @@ accel()
 	fi
 	if [ ! -s "$cache" ]; then
 		echo tcg >"$cache"
-		if [ -w /dev/kvm ] && timeout -s KILL 30 "${qemu[@]/#ACCEL/kvm}" -serial stdio \
+		if [ -w /dev/kvm ] && timeout -s KILL 15 "${qemu[@]/#ACCEL/kvm}" -serial stdio \
 			-append "console=ttyS0 quiet panic=-1 rig.run=probe" </dev/null 2>&1 |
 			grep -q 'RIG: probe ok'; then
 			echo kvm >"$cache"

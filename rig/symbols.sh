@@ -11,7 +11,7 @@ out=$BUILD/$variant
 obj=$out/vmlinux
 [ -f "$out/drivers/vfio/vfio.ko" ] && obj=$out/drivers/vfio/vfio.ko
 
-found=$(nm "$obj" | grep -c -E ' (vfio_debugfs_|vfio_device_debugfs_|vfio_device_state_|vfio_mig_state_name)' || true)
+found=$(nm "$obj" | grep -c -E ' (vfio_debugfs_|vfio_device_debugfs_|vfio_device_state_|vfio_mig_state_name|vfio_mig_history_)' || true)
 if grep -q '^CONFIG_VFIO_DEBUGFS=y' "$out/.config"; then
 	[ "$found" -ge 4 ] && r=ok || r="not ok"
 	echo "$r $variant host debugfs_symbols_present # $found in ${obj#$out/}"

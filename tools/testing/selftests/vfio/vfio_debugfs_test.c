@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "vfio_util.h"
@@ -506,7 +507,9 @@ TEST_F(migdev, bytewise_read)
 
 /*
  * The ABI files are read-only. debugfs lets root open them for writing
- * (root is not held to the mode), but they have no write method.
+ * (root is not held to the mode), but they have no write method. As root,
+ * truncate succeeds, as on any debugfs file (debugfs_setattr()), and
+ * changes nothing.
  */
 TEST_F(migdev, read_only)
 {
@@ -530,6 +533,9 @@ TEST_F(migdev, read_only)
 		close(fd);
 		EXPECT_EQ(-1, unlink(path));
 		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(0, truncate(path, 0));
+		ASSERT_EQ(0, stat(path, &st));
+		EXPECT_EQ(0, st.st_size);
 	}
 
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/new",
@@ -542,6 +548,42 @@ TEST_F(migdev, read_only)
 	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
 	ASSERT_EQ(14, debugfs_read(self->dev.uuid, "migration/features", buf,
 				   sizeof(buf)));
+	ASSERT_STREQ("stop-copy\np2p\n", buf);
+}
+
+/*
+ * Removing a device whose vfio fd is open waits until the fd is closed.
+ * Meanwhile its debugfs files stay and show its state; then they go.
+ */
+TEST(remove_while_open)
+{
+	char path[PATH_MAX], buf[64];
+	struct vfio_dev dev;
+	int status, data_fd;
+	pid_t pid;
+
+	if (path_exists(MIGDEV_TYPE))
+		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
+	ASSERT_EQ(0, vfio_dev_create(&dev, MIGDEV_TYPE));
+	ASSERT_EQ(0, vfio_mig_set(dev.fd, VFIO_DEVICE_STATE_RUNNING_P2P, &data_fd));
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", dev.uuid);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The child's copies of the fds would hold the device too. */
+		vfio_dev_close(&dev);
+		_exit(mdev_remove(dev.uuid) ? 1 : 0);
+	}
+	usleep(300 * 1000);
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG));
+	ASSERT_EQ(12, debugfs_read(dev.uuid, "migration/state", buf, sizeof(buf)));
+	ASSERT_STREQ("RUNNING_P2P\n", buf);
+
+	vfio_dev_close(&dev);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(-ENOENT, path_exists(path));
 }
 
 /*
