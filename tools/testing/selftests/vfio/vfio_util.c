@@ -304,6 +304,49 @@ int vfio_mig_step(struct vfio_dev *devs[2], const struct mig_step *step,
 	return ret;
 }
 
+/*
+ * A whole migration of @src to @dst, QEMU's steps, after filling the
+ * source's BAR0 with a pattern. Each step is checked with the uAPI's GET;
+ * -EPROTO if a device reports another state, -EIO if the destination's
+ * BAR0 then differs from the source's.
+ */
+int vfio_migrate(struct vfio_dev *src, struct vfio_dev *dst,
+		 struct mig_stream *stream)
+{
+	enum vfio_device_mig_state state = VFIO_DEVICE_STATE_ERROR;
+	struct vfio_dev *devs[2] = { src, dst };
+	uint8_t *want = NULL, *got = NULL;
+	size_t i, size = 0;
+	int ret;
+
+	ret = bar0_size(src->fd, &size);
+	if (ret)
+		return ret;
+	want = malloc(size);
+	got = malloc(size);
+	ret = -ENOMEM;
+	if (!want || !got)
+		goto out;
+	ret = bar0_fill(src->fd, size, getpid());
+	if (!ret)
+		ret = bar0_read(src->fd, want, size);
+	for (i = 0; !ret && i < qemu_migration_len; i++) {
+		ret = vfio_mig_step(devs, &qemu_migration[i], stream);
+		if (!ret)
+			ret = vfio_mig_get(devs[qemu_migration[i].dev]->fd, &state);
+		if (!ret && state != qemu_migration[i].state)
+			ret = -EPROTO;
+	}
+	if (!ret)
+		ret = bar0_read(dst->fd, got, size);
+	if (!ret && memcmp(want, got, size))
+		ret = -EIO;
+out:
+	free(want);
+	free(got);
+	return ret;
+}
+
 int stream_read(int data_fd, struct mig_stream *stream)
 {
 	size_t cap = 4096;

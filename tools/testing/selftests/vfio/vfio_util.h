@@ -70,6 +70,8 @@ int vfio_mig_get(int fd, enum vfio_device_mig_state *state);
 int vfio_mig_set(int fd, enum vfio_device_mig_state state, int *data_fd);
 int vfio_mig_step(struct vfio_dev *devs[2], const struct mig_step *step,
 		  struct mig_stream *stream);
+int vfio_migrate(struct vfio_dev *src, struct vfio_dev *dst,
+		 struct mig_stream *stream);
 
 int stream_read(int data_fd, struct mig_stream *stream);
 int stream_write(int data_fd, const struct mig_stream *stream);
