@@ -12,7 +12,8 @@ results=$BUILD/results.txt
 guests="builtin:builtin:
 builtin:debugfs-off:debugfs=off
 modules:modules:
-nodebugfs:nodebugfs:"
+nodebugfs:nodebugfs:
+debug:debug:panic_on_warn=1"
 
 record()
 {

@@ -6,7 +6,7 @@ TOP=$(dirname "$RIG_DIR")
 BUILD=${BUILD:-$TOP/build}
 SRC=$BUILD/src
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
-VARIANTS="builtin modules nodebugfs"
+VARIANTS="builtin modules nodebugfs debug"
 JOBS=${JOBS:-$(nproc)}
 
 # Start of the whole run, shared with child scripts so elapsed times add up.

@@ -13,6 +13,9 @@ awk -v label="$label" '
 /^RIG: run / {
 	prog = $3; planned = 0; seen = 0; failed = 0; next
 }
+prog != "" && /^# figures: / {
+	print "  " label " " prog " " substr($0, 3); next
+}
 prog != "" && /^1\.\.[0-9]+$/ {
 	planned = substr($0, 4) + 0; next
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
@@ -549,6 +550,48 @@ TEST_F(migdev, read_only)
 	ASSERT_EQ(14, debugfs_read(self->dev.uuid, "migration/features", buf,
 				   sizeof(buf)));
 	ASSERT_STREQ("stop-copy\np2p\n", buf);
+}
+
+/* Bad input at every door of the ABI files: clean errors, never a crash. */
+TEST_F(migdev, bad_input)
+{
+	static const char * const files[] = {
+		"migration/state", "migration/features", "migration/history",
+	};
+	struct iovec iov = { .iov_base = "STOP\n", .iov_len = 5 };
+	/* Bad pointers the compiler cannot see through. */
+	void *volatile null = NULL, *volatile wild = (void *)1;
+	char path[PATH_MAX], buf[64];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/%s",
+			 self->dev.uuid, files[i]);
+		fd = open(path, O_RDWR);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-1, write(fd, "STOP\n", 5));
+		EXPECT_EQ(EINVAL, errno);
+		/* seq_file files take no positioned writes at all. */
+		EXPECT_EQ(-1, pwrite(fd, "STOP\n", 5, 0));
+		EXPECT_EQ(ESPIPE, errno);
+		EXPECT_EQ(-1, writev(fd, &iov, 1));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-1, write(fd, null, 5));
+		EXPECT_EQ(EINVAL, errno);
+
+		EXPECT_EQ(0, read(fd, buf, 0));
+		EXPECT_EQ(-1, read(fd, wild, sizeof(buf)));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(-1, lseek(fd, -1, SEEK_SET));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(1 << 20, lseek(fd, 1 << 20, SEEK_SET));
+		EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+		EXPECT_EQ(0, lseek(fd, 0, SEEK_SET));
+		EXPECT_LT(0, read(fd, buf, sizeof(buf)));
+		close(fd);
+	}
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
 }
 
 /*

@@ -107,13 +107,13 @@ int path_exists(const char *path)
 	return stat(path, &st) == 0 ? 0 : -errno;
 }
 
-/* A fresh UUID for each device, unique within the run. */
+/* A fresh UUID for each device, unique within the run, thread safe. */
 static void make_uuid(char uuid[37])
 {
 	static unsigned int seq;
 
 	snprintf(uuid, 37, "%08x-0000-4000-8000-%012x", (unsigned int)getpid(),
-		 ++seq);
+		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
 }
 
 int mdev_create(const char *type, char uuid[37])

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stress of VFIO debugfs against device and module teardown, meant to run
+ * under KASAN, lockdep and kmemleak. For STRESS_SECONDS, all at once:
+ *   readers    read every file under <debugfs>/vfio, over and over
+ *   churn      creates and removes devices
+ *   migrator   migrates between pairs of devices
+ *   held       removes a device while its state file is held open
+ *   stalled    removes a device while a transition is stalled in the driver
+ *   unloader   (migdev a module) unloads and reloads migdev, and all of VFIO
+ * Then, with only the readers still running, all of VFIO is unloaded and
+ * loaded again, so that at least one unload happens under them.
+ * A worker that sees an errno it does not expect fails the test; a kernel
+ * splat panics the guest. The figures are printed before the result.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "vfio_util.h"
+
+#define STRESS_SECONDS	20
+#define READERS		2
+
+static atomic_bool stop, stop_readers;
+static atomic_long reads, created, removed, migrations, held_removals,
+		   stalled_removals, unloads;
+static char failure[256];
+static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void fail(const char *what, int err)
+{
+	pthread_mutex_lock(&failure_lock);
+	if (!failure[0])
+		snprintf(failure, sizeof(failure), "%s: %s", what, strerror(-err));
+	pthread_mutex_unlock(&failure_lock);
+	stop = true;
+}
+
+/*
+ * While devices come and go, a path can vanish between readdir and open
+ * (ENOENT), or after open (EIO from debugfs); opening a file of a module
+ * that is being unloaded fails with ENXIO; the whole tree goes while vfio
+ * is unloaded. Anything else is a bug.
+ */
+static bool gone(int err)
+{
+	return err == -ENOENT || err == -EIO || err == -ENODEV || err == -ENXIO;
+}
+
+static void read_tree(const char *dir)
+{
+	char path[PATH_MAX], buf[8192];
+	struct dirent *e;
+	DIR *d;
+	int n;
+
+	d = opendir(dir);
+	if (!d) {
+		if (!gone(-errno))
+			fail(dir, -errno);
+		return;
+	}
+	while ((e = readdir(d)) && !stop_readers) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR) {
+			read_tree(path);
+			continue;
+		}
+		n = read_file(path, buf, sizeof(buf));
+		if (n >= 0)
+			reads++;
+		else if (!gone(n))
+			fail(path, n);
+	}
+	closedir(d);
+}
+
+static void *reader(void *arg)
+{
+	while (!stop_readers)
+		read_tree(VFIO_DEBUGFS);
+	return NULL;
+}
+
+/* Device creation fails while migdev is being unloaded; that is fine. */
+static bool create_refused(int err)
+{
+	return err == -ENOENT || err == -ENODEV;
+}
+
+static void *churn(void *arg)
+{
+	char uuid[37];
+	int ret;
+
+	while (!stop) {
+		ret = mdev_create(MIGDEV_TYPE, uuid);
+		if (ret) {
+			if (!create_refused(ret))
+				fail("churn create", ret);
+			continue;
+		}
+		created++;
+		ret = mdev_remove(uuid);
+		if (!ret)
+			removed++;
+		else if (!create_refused(ret))
+			fail("churn remove", ret);
+	}
+	return NULL;
+}
+
+static void *migrator(void *arg)
+{
+	struct mig_stream stream = { 0 };
+	struct vfio_dev src, dst;
+	int ret;
+
+	while (!stop) {
+		ret = vfio_dev_create(&src, MIGDEV_TYPE);
+		if (ret) {
+			if (!create_refused(ret))
+				fail("migrator create", ret);
+			continue;
+		}
+		ret = vfio_dev_create(&dst, MIGDEV_TYPE);
+		if (!ret) {
+			ret = vfio_migrate(&src, &dst, &stream);
+			if (ret)
+				fail("migrate", ret);
+			else
+				migrations++;
+			vfio_dev_destroy(&dst);
+		} else if (!create_refused(ret)) {
+			fail("migrator create", ret);
+		}
+		vfio_dev_destroy(&src);
+	}
+	free(stream.data);
+	return NULL;
+}
+
+/* The state file held open across its device's removal reads EIO. */
+static void *held(void *arg)
+{
+	char uuid[37], path[PATH_MAX], buf[64];
+	int fd, ret;
+
+	while (!stop) {
+		ret = mdev_create(MIGDEV_TYPE, uuid);
+		if (ret) {
+			if (!create_refused(ret))
+				fail("held create", ret);
+			continue;
+		}
+		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/state", uuid);
+		fd = open(path, O_RDONLY);
+		ret = mdev_remove(uuid);
+		if (fd < 0 || ret)
+			goto next;
+		if (read(fd, buf, sizeof(buf)) != -1 || errno != EIO)
+			fail("read after removal", -EBADFD);
+		else
+			held_removals++;
+next:
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+struct stalled {
+	struct vfio_dev dev;
+	int ret;
+};
+
+static void *stalled_transition(void *arg)
+{
+	struct stalled *s = arg;
+	int data_fd;
+
+	s->ret = vfio_mig_set(s->dev.fd, VFIO_DEVICE_STATE_RUNNING_P2P, &data_fd);
+	vfio_dev_close(&s->dev);
+	return NULL;
+}
+
+/*
+ * A transition stalls in the driver for 300 ms; the device is removed
+ * meanwhile. The removal waits for the fd, which is closed once the
+ * transition ends.
+ */
+static void *stalled(void *arg)
+{
+	struct stalled s;
+	pthread_t t;
+	int ret;
+
+	while (!stop) {
+		ret = vfio_dev_create(&s.dev, MIGDEV_TYPE);
+		if (ret) {
+			if (!create_refused(ret))
+				fail("stalled create", ret);
+			continue;
+		}
+		ret = debugfs_write(s.dev.uuid, "stall_next", "RUNNING_P2P 300");
+		if (ret) {
+			vfio_dev_destroy(&s.dev);
+			if (!gone(ret))
+				fail("stall_next", ret);
+			continue;
+		}
+		pthread_create(&t, NULL, stalled_transition, &s);
+		usleep(50 * 1000);
+		ret = mdev_remove(s.dev.uuid);
+		pthread_join(t, NULL);
+		if (s.ret)
+			fail("stalled transition", s.ret);
+		else if (ret)
+			fail("stalled remove", ret);
+		else
+			stalled_removals++;
+	}
+	return NULL;
+}
+
+/*
+ * rmmod fails with EBUSY while a device fd holds migdev; that is fine.
+ * Every fourth round takes all of VFIO down and up, under the readers.
+ */
+static void *unloader(void *arg)
+{
+	int round = 0;
+
+	while (!stop) {
+		usleep(200 * 1000);
+		if (++round % 4 == 0) {
+			if (!system("rmmod migdev mtty mdev vfio_iommu_type1 vfio 2>/dev/null"))
+				unloads++;
+			if (system("modprobe -a vfio vfio_iommu_type1 mdev migdev mtty"))
+				fail("modprobe all", -EIO);
+		} else {
+			if (!system("rmmod migdev 2>/dev/null"))
+				unloads++;
+			if (system("modprobe migdev"))
+				fail("modprobe migdev", -EIO);
+		}
+	}
+	return NULL;
+}
+
+FIXTURE(stress) {
+};
+
+FIXTURE_SETUP(stress)
+{
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+}
+
+/* Long enough for the workers to wind down under KASAN and TCG. */
+/*
+ * Unload all of VFIO under the readers. A reader that holds a file open
+ * holds the module (EBUSY), so try a few times; 1 once vfio is gone.
+ */
+static int unload_all_under_readers(void)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (system("rmmod migdev mtty mdev vfio_iommu_type1 vfio 2>/dev/null") &&
+		    path_exists("/sys/module/vfio") != -ENOENT) {
+			usleep(20 * 1000);
+			continue;
+		}
+		return system("modprobe -a vfio vfio_iommu_type1 mdev migdev mtty") ?
+			-EIO : 1;
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(stress, all_at_once, 240)
+{
+	bool modules = !path_exists("/sys/module/migdev/initstate");
+	void *(*workers[])(void *) = {
+		reader, reader, churn, migrator, held, stalled, unloader,
+	};
+	int i, n = sizeof(workers) / sizeof(workers[0]) - !modules;
+	pthread_t threads[8];
+	int ret;
+
+	if (path_exists(MIGDEV_TYPE))
+		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, workers[i], NULL));
+	for (i = 0; i < STRESS_SECONDS * 10 && !stop; i++)
+		usleep(100 * 1000);
+	stop = true;
+	for (i = READERS; i < n; i++)
+		pthread_join(threads[i], NULL);
+	if (modules) {
+		ret = unload_all_under_readers();
+		if (ret < 0)
+			fail("reload after unload", ret);
+		unloads += ret;
+	}
+	stop_readers = true;
+	for (i = 0; i < READERS; i++)
+		pthread_join(threads[i], NULL);
+
+	printf("# figures: reads %ld created %ld removed %ld migrations %ld held_removals %ld stalled_removals %ld unloads %ld\n",
+	       reads, created, removed, migrations, held_removals,
+	       stalled_removals, unloads);
+	ASSERT_STREQ("", failure);
+	ASSERT_LT(0, reads);
+	ASSERT_LT(0, created);
+	ASSERT_LT(0, migrations);
+	ASSERT_LT(0, held_removals);
+	ASSERT_LT(0, stalled_removals);
+	if (modules)
+		ASSERT_LT(0, unloads);
+}
+
+TEST_HARNESS_MAIN
