@@ -552,6 +552,10 @@ TEST_F(migdev, read_only)
 	ASSERT_STREQ("stop-copy\np2p\n", buf);
 }
 
+/* Bad pointers, global so that the compiler cannot see through them. */
+void *bad_input_null;
+void *bad_input_wild = (void *)1;
+
 /* Bad input at every door of the ABI files: clean errors, never a crash. */
 TEST_F(migdev, bad_input)
 {
@@ -559,8 +563,6 @@ TEST_F(migdev, bad_input)
 		"migration/state", "migration/features", "migration/history",
 	};
 	struct iovec iov = { .iov_base = "STOP\n", .iov_len = 5 };
-	/* Bad pointers the compiler cannot see through. */
-	void *volatile null = NULL, *volatile wild = (void *)1;
 	char path[PATH_MAX], buf[64];
 	size_t i;
 	int fd;
@@ -577,11 +579,11 @@ TEST_F(migdev, bad_input)
 		EXPECT_EQ(ESPIPE, errno);
 		EXPECT_EQ(-1, writev(fd, &iov, 1));
 		EXPECT_EQ(EINVAL, errno);
-		EXPECT_EQ(-1, write(fd, null, 5));
+		EXPECT_EQ(-1, write(fd, bad_input_null, 5));
 		EXPECT_EQ(EINVAL, errno);
 
 		EXPECT_EQ(0, read(fd, buf, 0));
-		EXPECT_EQ(-1, read(fd, wild, sizeof(buf)));
+		EXPECT_EQ(-1, read(fd, bad_input_wild, sizeof(buf)));
 		EXPECT_EQ(EFAULT, errno);
 		EXPECT_EQ(-1, lseek(fd, -1, SEEK_SET));
 		EXPECT_EQ(EINVAL, errno);

@@ -31,17 +31,20 @@
 #define STRESS_SECONDS	20
 #define READERS		2
 
+typedef void *(*worker_fn)(void *arg);
+
 static atomic_bool stop, stop_readers;
 static atomic_long reads, created, removed, migrations, held_removals,
 		   stalled_removals, unloads;
 static char failure[256];
 static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void fail(const char *what, int err)
+static void fail(const char *who, const char *what, int err)
 {
 	pthread_mutex_lock(&failure_lock);
 	if (!failure[0])
-		snprintf(failure, sizeof(failure), "%s: %s", what, strerror(-err));
+		snprintf(failure, sizeof(failure), "%s: %s: %s", who, what,
+			 strerror(-err));
 	pthread_mutex_unlock(&failure_lock);
 	stop = true;
 }
@@ -67,7 +70,7 @@ static void read_tree(const char *dir)
 	d = opendir(dir);
 	if (!d) {
 		if (!gone(-errno))
-			fail(dir, -errno);
+			fail(__func__, dir, -errno);
 		return;
 	}
 	while ((e = readdir(d)) && !stop_readers) {
@@ -82,7 +85,7 @@ static void read_tree(const char *dir)
 		if (n >= 0)
 			reads++;
 		else if (!gone(n))
-			fail(path, n);
+			fail(__func__, path, n);
 	}
 	closedir(d);
 }
@@ -109,7 +112,7 @@ static void *churn(void *arg)
 		ret = mdev_create(MIGDEV_TYPE, uuid);
 		if (ret) {
 			if (!create_refused(ret))
-				fail("churn create", ret);
+				fail(__func__, "create", ret);
 			continue;
 		}
 		created++;
@@ -117,7 +120,7 @@ static void *churn(void *arg)
 		if (!ret)
 			removed++;
 		else if (!create_refused(ret))
-			fail("churn remove", ret);
+			fail(__func__, "remove", ret);
 	}
 	return NULL;
 }
@@ -132,19 +135,19 @@ static void *migrator(void *arg)
 		ret = vfio_dev_create(&src, MIGDEV_TYPE);
 		if (ret) {
 			if (!create_refused(ret))
-				fail("migrator create", ret);
+				fail(__func__, "create", ret);
 			continue;
 		}
 		ret = vfio_dev_create(&dst, MIGDEV_TYPE);
 		if (!ret) {
 			ret = vfio_migrate(&src, &dst, &stream);
 			if (ret)
-				fail("migrate", ret);
+				fail(__func__, "migrate", ret);
 			else
 				migrations++;
 			vfio_dev_destroy(&dst);
 		} else if (!create_refused(ret)) {
-			fail("migrator create", ret);
+			fail(__func__, "create", ret);
 		}
 		vfio_dev_destroy(&src);
 	}
@@ -162,7 +165,7 @@ static void *held(void *arg)
 		ret = mdev_create(MIGDEV_TYPE, uuid);
 		if (ret) {
 			if (!create_refused(ret))
-				fail("held create", ret);
+				fail(__func__, "create", ret);
 			continue;
 		}
 		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/state", uuid);
@@ -171,7 +174,7 @@ static void *held(void *arg)
 		if (fd < 0 || ret)
 			goto next;
 		if (read(fd, buf, sizeof(buf)) != -1 || errno != EIO)
-			fail("read after removal", -EBADFD);
+			fail(__func__, "read after removal", -EBADFD);
 		else
 			held_removals++;
 next:
@@ -211,14 +214,14 @@ static void *stalled(void *arg)
 		ret = vfio_dev_create(&s.dev, MIGDEV_TYPE);
 		if (ret) {
 			if (!create_refused(ret))
-				fail("stalled create", ret);
+				fail(__func__, "create", ret);
 			continue;
 		}
 		ret = debugfs_write(s.dev.uuid, "stall_next", "RUNNING_P2P 300");
 		if (ret) {
 			vfio_dev_destroy(&s.dev);
 			if (!gone(ret))
-				fail("stall_next", ret);
+				fail(__func__, "stall_next", ret);
 			continue;
 		}
 		pthread_create(&t, NULL, stalled_transition, &s);
@@ -226,9 +229,9 @@ static void *stalled(void *arg)
 		ret = mdev_remove(s.dev.uuid);
 		pthread_join(t, NULL);
 		if (s.ret)
-			fail("stalled transition", s.ret);
+			fail(__func__, "transition", s.ret);
 		else if (ret)
-			fail("stalled remove", ret);
+			fail(__func__, "remove", ret);
 		else
 			stalled_removals++;
 	}
@@ -249,12 +252,12 @@ static void *unloader(void *arg)
 			if (!system("rmmod migdev mtty mdev vfio_iommu_type1 vfio 2>/dev/null"))
 				unloads++;
 			if (system("modprobe -a vfio vfio_iommu_type1 mdev migdev mtty"))
-				fail("modprobe all", -EIO);
+				fail(__func__, "modprobe all", -EIO);
 		} else {
 			if (!system("rmmod migdev 2>/dev/null"))
 				unloads++;
 			if (system("modprobe migdev"))
-				fail("modprobe migdev", -EIO);
+				fail(__func__, "modprobe migdev", -EIO);
 		}
 	}
 	return NULL;
@@ -295,10 +298,10 @@ static int unload_all_under_readers(void)
 TEST_F_TIMEOUT(stress, all_at_once, 240)
 {
 	bool modules = !path_exists("/sys/module/migdev/initstate");
-	void *(*workers[])(void *) = {
+	worker_fn workers[] = {
 		reader, reader, churn, migrator, held, stalled, unloader,
 	};
-	int i, n = sizeof(workers) / sizeof(workers[0]) - !modules;
+	int i, n = ARRAY_SIZE(workers) - !modules;
 	pthread_t threads[8];
 	int ret;
 
@@ -315,7 +318,7 @@ TEST_F_TIMEOUT(stress, all_at_once, 240)
 	if (modules) {
 		ret = unload_all_under_readers();
 		if (ret < 0)
-			fail("reload after unload", ret);
+			fail(__func__, "reload after unload", ret);
 		unloads += ret;
 	}
 	stop_readers = true;
