@@ -149,8 +149,9 @@ u64 vfio_mig_history_begin(struct vfio_device *vdev,
 	t->result = 0;
 	t->done = false;
 	t->from = from;
-	t->to = to;
-	t->after = to;
+	/* Userspace may ask for anything; keep what is not a state invalid. */
+	t->to = min_t(u32, to, U8_MAX);
+	t->after = t->to;
 	t->pid = task_pid_nr(current);
 	get_task_comm(t->comm, current);
 	spin_unlock(&h->lock);

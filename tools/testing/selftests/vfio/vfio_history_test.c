@@ -162,6 +162,20 @@ TEST_F(history, failure_and_reset)
 	EXPECT_STREQ("ERROR", self->h.t[1].after);
 }
 
+/* A request for no state at all is recorded as Invalid, not folded. */
+TEST_F(history, invalid_request)
+{
+	set_state(_metadata, self, VFIO_DEVICE_STATE_RUNNING_P2P + 256, -EINVAL);
+
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
+	ASSERT_EQ(1, self->h.count);
+	ASSERT_EQ(1, self->h.failures);
+	EXPECT_STREQ("-EINVAL(-22)", self->h.t[0].result);
+	EXPECT_STREQ("RUNNING", self->h.t[0].from);
+	EXPECT_STREQ("Invalid", self->h.t[0].to);
+	EXPECT_STREQ("RUNNING", self->h.t[0].after);
+}
+
 /* A bad stream on the destination is diagnosed from history alone. */
 TEST_F(history, corrupt_stream)
 {
