@@ -103,18 +103,34 @@ static bool create_refused(int err)
 	return err == -ENOENT || err == -ENODEV;
 }
 
+/* A device for a worker: true when made; any error but a refusal fails. */
+static bool worker_create(const char *who, char uuid[37])
+{
+	int ret = mdev_create(MIGDEV_TYPE, uuid);
+
+	if (ret && !create_refused(ret))
+		fail(who, "create", ret);
+	return !ret;
+}
+
+/* The same, opened through VFIO as well. */
+static bool worker_open(const char *who, struct vfio_dev *dev)
+{
+	int ret = vfio_dev_create(dev, MIGDEV_TYPE);
+
+	if (ret && !create_refused(ret))
+		fail(who, "create", ret);
+	return !ret;
+}
+
 static void *churn(void *arg)
 {
 	char uuid[37];
 	int ret;
 
 	while (!stop) {
-		ret = mdev_create(MIGDEV_TYPE, uuid);
-		if (ret) {
-			if (!create_refused(ret))
-				fail(__func__, "create", ret);
+		if (!worker_create(__func__, uuid))
 			continue;
-		}
 		created++;
 		ret = mdev_remove(uuid);
 		if (!ret)
@@ -132,22 +148,15 @@ static void *migrator(void *arg)
 	int ret;
 
 	while (!stop) {
-		ret = vfio_dev_create(&src, MIGDEV_TYPE);
-		if (ret) {
-			if (!create_refused(ret))
-				fail(__func__, "create", ret);
+		if (!worker_open(__func__, &src))
 			continue;
-		}
-		ret = vfio_dev_create(&dst, MIGDEV_TYPE);
-		if (!ret) {
+		if (worker_open(__func__, &dst)) {
 			ret = vfio_migrate(&src, &dst, &stream);
 			if (ret)
 				fail(__func__, "migrate", ret);
 			else
 				migrations++;
 			vfio_dev_destroy(&dst);
-		} else if (!create_refused(ret)) {
-			fail(__func__, "create", ret);
 		}
 		vfio_dev_destroy(&src);
 	}
@@ -162,12 +171,8 @@ static void *held(void *arg)
 	int fd, ret;
 
 	while (!stop) {
-		ret = mdev_create(MIGDEV_TYPE, uuid);
-		if (ret) {
-			if (!create_refused(ret))
-				fail(__func__, "create", ret);
+		if (!worker_create(__func__, uuid))
 			continue;
-		}
 		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/state", uuid);
 		fd = open(path, O_RDONLY);
 		ret = mdev_remove(uuid);
@@ -211,12 +216,8 @@ static void *stalled(void *arg)
 	int ret;
 
 	while (!stop) {
-		ret = vfio_dev_create(&s.dev, MIGDEV_TYPE);
-		if (ret) {
-			if (!create_refused(ret))
-				fail(__func__, "create", ret);
+		if (!worker_open(__func__, &s.dev))
 			continue;
-		}
 		ret = debugfs_write(s.dev.uuid, "stall_next", "RUNNING_P2P 300");
 		if (ret) {
 			vfio_dev_destroy(&s.dev);
