@@ -9,6 +9,10 @@ BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
 VARIANTS="builtin modules nodebugfs debug"
 JOBS=${JOBS:-$(nproc)}
 
+# ccache keys on absolute paths; relative to the checkout, a fresh clone
+# (as CI makes) hits the cache that an earlier clone filled.
+export CCACHE_BASEDIR=$TOP
+
 # Start of the whole run, shared with child scripts so elapsed times add up.
 export RIG_T0=${RIG_T0:-$(date +%s)}
 
