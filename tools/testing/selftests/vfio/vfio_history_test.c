@@ -89,6 +89,17 @@ static void set_state(struct __test_metadata *_metadata, FIXTURE_DATA(history) *
 		close(data_fd);
 }
 
+/* One transition as history shows it: its result and three states. */
+static void expect_transition(struct __test_metadata *_metadata,
+			      const struct transition *t, const char *result,
+			      const char *from, const char *to, const char *after)
+{
+	EXPECT_STREQ(result, t->result);
+	EXPECT_STREQ(from, t->from);
+	EXPECT_STREQ(to, t->to);
+	EXPECT_STREQ(after, t->after);
+}
+
 TEST_F(history, empty_at_registration)
 {
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
@@ -129,10 +140,8 @@ TEST_F(history, known_sequence)
 		struct transition *t = &self->h.t[i];
 
 		EXPECT_EQ(i + 1, t->seq);
-		EXPECT_STREQ("0", t->result);
-		EXPECT_STREQ(want[i].from, t->from);
-		EXPECT_STREQ(want[i].to, t->to);
-		EXPECT_STREQ(want[i].to, t->after);
+		expect_transition(_metadata, t, "0", want[i].from, want[i].to,
+				  want[i].to);
 		EXPECT_EQ(getpid(), t->pid);
 		EXPECT_STREQ("vfio_history_te", t->comm);
 		if (i)
@@ -152,14 +161,10 @@ TEST_F(history, failure_and_reset)
 	ASSERT_EQ(2, self->h.count);
 	ASSERT_EQ(2, self->h.failures);
 	ASSERT_EQ(2, self->h.lines);
-	EXPECT_STREQ("-EIO(-5)", self->h.t[0].result);
-	EXPECT_STREQ("RUNNING", self->h.t[0].from);
-	EXPECT_STREQ("RUNNING_P2P", self->h.t[0].to);
-	EXPECT_STREQ("ERROR", self->h.t[0].after);
-	EXPECT_STREQ("-EINVAL(-22)", self->h.t[1].result);
-	EXPECT_STREQ("ERROR", self->h.t[1].from);
-	EXPECT_STREQ("STOP", self->h.t[1].to);
-	EXPECT_STREQ("ERROR", self->h.t[1].after);
+	expect_transition(_metadata, &self->h.t[0], "-EIO(-5)", "RUNNING",
+			  "RUNNING_P2P", "ERROR");
+	expect_transition(_metadata, &self->h.t[1], "-EINVAL(-22)", "ERROR",
+			  "STOP", "ERROR");
 }
 
 /* A request for no state at all is recorded as Invalid, not folded. */
@@ -170,10 +175,8 @@ TEST_F(history, invalid_request)
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
 	ASSERT_EQ(1, self->h.count);
 	ASSERT_EQ(1, self->h.failures);
-	EXPECT_STREQ("-EINVAL(-22)", self->h.t[0].result);
-	EXPECT_STREQ("RUNNING", self->h.t[0].from);
-	EXPECT_STREQ("Invalid", self->h.t[0].to);
-	EXPECT_STREQ("RUNNING", self->h.t[0].after);
+	expect_transition(_metadata, &self->h.t[0], "-EINVAL(-22)", "RUNNING",
+			  "Invalid", "RUNNING");
 }
 
 /* A bad stream on the destination is diagnosed from history alone. */
@@ -181,9 +184,8 @@ TEST_F(history, corrupt_stream)
 {
 	struct vfio_dev src, *devs[2] = { &src, &self->dev };
 	struct mig_stream stream = { 0 };
-	size_t i;
-
 	int data_fd;
+	size_t i;
 
 	ASSERT_EQ(0, vfio_dev_create(&src, MIGDEV_TYPE));
 	/* The source's half, and the destination to STOP. */
@@ -202,10 +204,8 @@ TEST_F(history, corrupt_stream)
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
 	ASSERT_EQ(3, self->h.count);
 	ASSERT_EQ(1, self->h.failures);
-	EXPECT_STREQ("RESUMING", self->h.t[2].from);
-	EXPECT_STREQ("STOP", self->h.t[2].to);
-	EXPECT_STREQ("-ENODATA(-61)", self->h.t[2].result);
-	EXPECT_STREQ("ERROR", self->h.t[2].after);
+	expect_transition(_metadata, &self->h.t[2], "-ENODATA(-61)", "RESUMING",
+			  "STOP", "ERROR");
 }
 
 /*
