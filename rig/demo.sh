@@ -5,10 +5,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$RIG_DIR/deps.sh" || exit 1
-"$RIG_DIR/apply.sh" || exit 1
-"$RIG_DIR/build-tests.sh" || exit 1
-"$RIG_DIR/configure.sh" builtin && "$RIG_DIR/build.sh" builtin && "$RIG_DIR/pack.sh" builtin || exit 1
+prepare_builtin || exit 1
 "$RIG_DIR/boot.sh" builtin demo demo
 ok=$?
 echo

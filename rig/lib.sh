@@ -59,6 +59,14 @@ patched_files()
 	done | sort -u
 }
 
+# The builtin guest ready to boot, as demo.sh and shell.sh need it.
+prepare_builtin()
+{
+	"$RIG_DIR/deps.sh" && "$RIG_DIR/apply.sh" && "$RIG_DIR/build-tests.sh" &&
+		"$RIG_DIR/configure.sh" builtin && "$RIG_DIR/build.sh" builtin &&
+		"$RIG_DIR/pack.sh" builtin
+}
+
 # Edits in build/src since the rig last applied the series. Debian's tree
 # ignores everything at its top level, so ignored files count too.
 src_changes()

@@ -4,7 +4,5 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$RIG_DIR/deps.sh" && "$RIG_DIR/apply.sh" && "$RIG_DIR/build-tests.sh" &&
-	"$RIG_DIR/configure.sh" builtin && "$RIG_DIR/build.sh" builtin &&
-	"$RIG_DIR/pack.sh" builtin || exit 1
+prepare_builtin || exit 1
 exec "$RIG_DIR/boot.sh" builtin shell shell
