@@ -44,19 +44,109 @@ overlay_files()
 		Documentation drivers include samples tools
 }
 
-# Files the series edits, as named by the patches in patches/series.
+# The patches of the series, in order.
 series_patches()
 {
 	grep -v '^[[:space:]]*\(#\|$\)' "$TOP/patches/series"
 }
 
-patched_files()
+# The files a patch adds whole, which live in the repo beside patches/: the
+# " create mode" lines of its header, as git format-patch writes them.
+patch_adds()
 {
-	local p
+	sed -n '/^diff --git /q; s/^ create mode [0-7]* //p' "$TOP/patches/$1"
+}
 
+# Fixed dates make the series' commits, and so out/series, reproducible.
+SERIES_DATE="Tue, 24 Nov 2026 12:00:00 +0000"
+
+# Build the series as commits on top of "base" in build/src, one per patch,
+# without touching the work tree, and print the last commit. A patch becomes
+# a commit the way git am would make it: its mail header gives the author
+# and the message, its diff is applied to upstream files, and the files it
+# adds whole are taken from the repo.
+series_build()
+{
+	local tmp=$BUILD/series.tmp parent p f mode out failed
+	local -x GIT_INDEX_FILE=$BUILD/series.index
+
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	git -C "$SRC" read-tree base
+	parent=$(git -C "$SRC" rev-parse base)
 	for p in $(series_patches); do
-		sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$TOP/patches/$p"
-	done | sort -u
+		[ -f "$TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
+		git -C "$SRC" mailinfo "$tmp/msg" "$tmp/diff" <"$TOP/patches/$p" >"$tmp/info"
+		if grep -q '^diff --git ' "$tmp/diff" &&
+		   ! out=$(git -C "$SRC" apply --cached "$tmp/diff" 2>&1); then
+			echo "$out" >&2
+			failed=$(echo "$out" | sed -n 's/^error: \(.*\): patch does not apply$/\1/p' | sort -u | tr '\n' ' ')
+			die "patch patches/$p does not apply to the base: ${failed:-see above}"
+		fi
+		for f in $(patch_adds "$p"); do
+			[ -f "$TOP/$f" ] || die "patches/$p adds $f, which is not in the repo"
+			mode=100644
+			[ -x "$TOP/$f" ] && mode=100755
+			git -C "$SRC" update-index --add --cacheinfo \
+				"$mode,$(git -C "$SRC" hash-object -w "$TOP/$f"),$f"
+		done
+		{
+			sed -n 's/^Subject: //p' "$tmp/info"
+			echo
+			cat "$tmp/msg"
+		} >"$tmp/message"
+		parent=$(GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' "$tmp/info") \
+			 GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$tmp/info") \
+			 GIT_AUTHOR_DATE=$SERIES_DATE \
+			 GIT_COMMITTER_NAME=rig GIT_COMMITTER_EMAIL=rig@localhost \
+			 GIT_COMMITTER_DATE=$SERIES_DATE \
+			 git -C "$SRC" commit-tree "$(git -C "$SRC" write-tree)" \
+				 -p "$parent" -F "$tmp/message")
+	done
+	rm -rf "$tmp" "$GIT_INDEX_FILE"
+
+	# Every file in the repo's kernel folders belongs to exactly one patch.
+	f=$(for p in $(series_patches); do patch_adds "$p"; done | sort | uniq -d)
+	[ -z "$f" ] || die "added by more than one patch: $f"
+	f=$(comm -23 <(overlay_files | sort) \
+		<(for p in $(series_patches); do patch_adds "$p"; done | sort))
+	[ -z "$f" ] || die "in no patch: $f (list it in a patch header as ' create mode 100644 <file>', or run 'make refresh PATCH=<name>.patch')"
+	echo "$parent"
+}
+
+# Point build/src at commit $1 and make the work tree match it, writing only
+# the files that differ, so that make rebuilds only what changed.
+src_sync()
+{
+	local stale
+
+	git -C "$SRC" reset -q "$1"
+	stale=$(git -C "$SRC" diff --name-only)
+	[ -z "$stale" ] || git -C "$SRC" checkout -q -- $stale
+	git -C "$SRC" clean -qfdx
+}
+
+# The options the config fragments $@ ask for, as OPTION=value; the last
+# fragment to name an option has the final say.
+config_requested()
+{
+	sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)/\1=\2/p; s/^# \(CONFIG_[A-Za-z0-9_]*\) is not set/\1=n/p' "$@" |
+		awk -F= '{want[$1] = $0} END {for (k in want) print want[k]}' | sort
+}
+
+# Die unless Kconfig kept in $1/.config every option the fragments ask for.
+config_verify()
+{
+	local out=$1 want opt val got
+
+	shift
+	for want in $(config_requested "$@"); do
+		opt=${want%%=*}
+		val=${want#*=}
+		got=$(sed -n "s/^$opt=\(.*\)/\1/p" "$out/.config")
+		[ -n "$got" ] || got=n
+		[ "$got" = "$val" ] || die "$(basename "$out"): a fragment asks for $opt=$val but Kconfig set $opt=$got (check its dependencies)"
+	done
 }
 
 # The builtin guest ready to boot, as demo.sh and shell.sh need it.
@@ -72,12 +162,4 @@ prepare_builtin()
 src_changes()
 {
 	git -C "$SRC" status --porcelain --ignored --untracked-files=all | cut -c4-
-}
-
-# Record build/src as "base" plus one commit holding the series.
-src_commit()
-{
-	git -C "$SRC" add -A -f
-	git -C "$SRC" reset -q --soft base
-	git -C "$SRC" commit -q --allow-empty -m "vfio: debugfs series, as applied by the rig"
 }

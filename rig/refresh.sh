@@ -1,49 +1,87 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Carry edits made in build/src back to the repo: files the series adds whole
-# are copied back; each edited upstream file regenerates the one patch in
-# patches/ that owns it (its header is kept, its diff is rewritten against
-# base). An upstream file no patch owns yet goes into PATCH=name.patch.
+# Write build/src back to the repo: each commit on top of "base" becomes the
+# patch of the same position in patches/series, its message the patch's
+# header, its upstream files a diff, the files it adds copied whole into the
+# repo. Edits not yet committed in build/src go to the last patch that
+# touches the file, or, for a file no patch touches yet, to PATCH=name.patch.
+# So a patch's message is edited with git commit --amend or rebase in
+# build/src, its code by editing the file.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cd "$SRC"
-changed=$(src_changes)
-[ -n "$changed" ] || { echo "refresh: build/src has no edits"; exit 0; }
+mapfile -t patches < <(series_patches)
+mapfile -t commits < <(git rev-list --reverse base..HEAD)
+[ "${#commits[@]}" = "${#patches[@]}" ] ||
+	die "build/src has ${#commits[@]} commits on base, patches/series names ${#patches[@]} patches"
 
-ours=$(overlay_files)
-touched_patches=""
-for f in $changed; do
-	if echo "$ours" | grep -qxF "$f" || ! git cat-file -e "base:$f" 2>/dev/null; then
-		mkdir -p "$(dirname "$TOP/$f")"
-		cp "$f" "$TOP/$f"
-		echo "refresh: $f"
-		continue
+index_of()
+{
+	local i
+
+	for i in "${!patches[@]}"; do
+		[ "${patches[$i]}" = "$1" ] && echo "$i" && return
+	done
+	die "PATCH=$1 is not in patches/series"
+}
+
+# Which patch each uncommitted edit belongs to.
+declare -A owner
+for f in $(src_changes); do
+	last=$(git log -1 --format=%H base..HEAD -- "$f")
+	if [ -n "${PATCH:-}" ]; then
+		i=$(index_of "$PATCH")
+	elif [ -n "$last" ]; then
+		for i in "${!commits[@]}"; do
+			[ "${commits[$i]}" = "$last" ] && break
+		done
+	else
+		die "$f is in no patch: run 'make refresh PATCH=<name>.patch' to add it to one"
 	fi
-	owners=$(for p in $(series_patches); do
-		if grep -qxF "+++ b/$f" "$TOP/patches/$p"; then echo "$p"; fi
-	done)
-	if [ -z "$owners" ]; then
-		[ -n "${PATCH:-}" ] || die "$f is in no patch: run 'make refresh PATCH=<name>.patch' to add it to one"
-		owners=$PATCH
-		printf '+++ b/%s\n' "$f" >>"$TOP/patches/$owners.files"
+	if [ -n "$last" ] && [ "$last" != "${commits[$i]}" ] &&
+	   git merge-base --is-ancestor "${commits[$i]}" "$last"; then
+		die "$f is changed again by a later patch than ${patches[$i]}; commit the edit in build/src and rebase instead"
 	fi
-	[ "$(echo "$owners" | wc -l)" = 1 ] || die "$f is in more than one patch ($(echo $owners)); edit those by hand"
-	touched_patches="$touched_patches $owners"
+	owner[$f]=$i
 done
 
-for p in $(echo "$touched_patches" | tr ' ' '\n' | sort -u); do
-	touch "$TOP/patches/$p" "$TOP/patches/$p.files"
-	files=$(cat "$TOP/patches/$p" "$TOP/patches/$p.files" | sed -n 's|^+++ b/||p' | sort -u)
-	header=$(sed -n '/^diff --git /q; /^--- a\//q; p' "$TOP/patches/$p")
+for i in "${!commits[@]}"; do
+	c=${commits[$i]}
+	p=${patches[$i]}
+	committed=$(git diff --name-only "$c^" "$c")
+	edited=$(for f in "${!owner[@]}"; do [ "${owner[$f]}" = "$i" ] && echo "$f"; done)
+	files=$(printf '%s\n%s\n' "$committed" "$edited" | sed '/^$/d' | sort -u)
+	added=""
+	as_committed=""
+	as_edited=""
+	for f in $files; do
+		if ! git cat-file -e "base:$f" 2>/dev/null; then
+			added="$added $f"
+		elif echo "$edited" | grep -qxF "$f"; then
+			as_edited="$as_edited $f"
+		else
+			as_committed="$as_committed $f"
+		fi
+	done
 	{
-		[ -n "$header" ] && printf '%s\n' "$header"
-		git diff base -- $files
+		git log -1 --format='From: %an <%ae>%nSubject: [PATCH] %s%n%n%b' "$c" | sed '$ {/^$/d}'
+		echo "---"
+		for f in $added; do
+			if [ -x "$f" ]; then mode=100755; else mode=100644; fi
+			echo " create mode $mode $f"
+		done
+		[ -z "$as_committed" ] || git diff "$c^" "$c" -- $as_committed
+		[ -z "$as_edited" ] || git diff "$c^" -- $as_edited
 	} >"$TOP/patches/$p.new"
 	mv "$TOP/patches/$p.new" "$TOP/patches/$p"
-	rm -f "$TOP/patches/$p.files"
-	grep -qxF "$p" "$TOP/patches/series" || echo "$p" >>"$TOP/patches/series"
+	for f in $added; do
+		mkdir -p "$TOP/$(dirname "$f")"
+		cp -p "$f" "$TOP/$f"
+	done
 	echo "refresh: patches/$p"
 done
 
-src_commit
+# The repo now holds the work tree's state; rebuild the commits from it.
+head=$(series_build)
+src_sync "$head"

@@ -24,5 +24,6 @@ git config user.name rig
 git config user.email rig@localhost
 git config gc.auto 0
 git add -A -f
-git commit -q -m "base: Debian linux-source-6.1 $(base_version)"
+GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE \
+	git commit -q -m "base: Debian linux-source-6.1 $(base_version)"
 git tag base

@@ -4,59 +4,16 @@
  * devices that support live migration, the migration state as the driver
  * reports it, so that a failed migration can be looked at from the host.
  *
- * state and features are the same as mainline's. history goes further: the
- * last transitions userspace asked for, kept by the core itself so that it
- * can be read while a driver is stuck in one.
+ * The files and their contents are the same as mainline's.
  */
 
 #include <linux/debugfs.h>
-#include <linux/log2.h>
-#include <linux/math64.h>
-#include <linux/sched.h>
-#include <linux/sched/clock.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 #include <linux/vfio.h>
 
 #include "vfio.h"
 
-/* Transitions kept per device; documented in debugfs-vfio. */
-#define VFIO_MIG_HISTORY_LEN	32
-
-/* One VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET, as the core saw it. */
-struct vfio_mig_transition {
-	u64 seq;		/* 1 for the device's first transition */
-	u64 start_ns;		/* local_clock(), the printk clock */
-	u64 duration_ns;
-	int result;		/* 0 or -errno */
-	bool done;
-	u8 from;		/* as the driver reported it before */
-	u8 to;			/* as userspace asked */
-	u8 after;		/* as the driver reported it after */
-	pid_t pid;
-	char comm[TASK_COMM_LEN];
-};
-
-/*
- * The ring of a device's last transitions. @lock is only ever held to copy
- * a few fields in or out, never across a call into the driver, so reading
- * the history cannot wait on a driver.
- */
-struct vfio_mig_history {
-	spinlock_t lock;	/* protects all below */
-	u64 count;		/* transitions since registration */
-	u64 failures;
-	struct vfio_mig_transition ring[VFIO_MIG_HISTORY_LEN];
-};
-
 static struct dentry *vfio_debugfs_root;
-
-static struct vfio_mig_transition *
-vfio_mig_history_slot(struct vfio_mig_history *h, u64 seq)
-{
-	BUILD_BUG_ON(!is_power_of_2(VFIO_MIG_HISTORY_LEN));
-	return &h->ring[(seq - 1) & (VFIO_MIG_HISTORY_LEN - 1)];
-}
 
 static const char * const vfio_mig_state_names[] = {
 	[VFIO_DEVICE_STATE_ERROR]	= "ERROR",
@@ -67,11 +24,16 @@ static const char * const vfio_mig_state_names[] = {
 	[VFIO_DEVICE_STATE_RUNNING_P2P]	= "RUNNING_P2P",
 };
 
-/*
- * A driver may report a value outside the uAPI enum; show it as "Invalid"
- * rather than trusting it as an index.
+/**
+ * vfio_mig_state_name - the name debugfs shows for a migration state
+ * @state: the state, as a driver reported it or userspace asked for it
+ *
+ * A driver may report a value outside the uAPI enum; it is shown as
+ * "Invalid" rather than trusted as an index.
+ *
+ * Return: the name, as in Documentation/ABI/testing/debugfs-vfio.
  */
-static const char *vfio_mig_state_name(enum vfio_device_mig_state state)
+const char *vfio_mig_state_name(enum vfio_device_mig_state state)
 {
 	if (state >= ARRAY_SIZE(vfio_mig_state_names) ||
 	    !vfio_mig_state_names[state])
@@ -106,148 +68,6 @@ static int vfio_device_features_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vfio_device_features);
 
-/* The driver's idea of the state, or an invalid one if it has none. */
-static u8 vfio_mig_current_state(struct vfio_device *vdev)
-{
-	enum vfio_device_mig_state state;
-
-	if (vdev->mig_ops->migration_get_state(vdev, &state))
-		return U8_MAX;
-	return state;
-}
-
-/**
- * vfio_mig_history_begin - record the start of a migration state change
- * @vdev: the device
- * @to: the state userspace asked for
- *
- * Called before mig_ops->migration_set_state(). It asks the driver for the
- * current state, so it must not be called with the driver's locks held.
- * Allocates nothing.
- *
- * Return: the transition's sequence number, for vfio_mig_history_end(),
- * or 0 when the device keeps no history.
- */
-u64 vfio_mig_history_begin(struct vfio_device *vdev,
-			   enum vfio_device_mig_state to)
-{
-	struct vfio_mig_history *h = vdev->mig_history;
-	struct vfio_mig_transition *t;
-	u8 from;
-	u64 seq;
-
-	if (!h)
-		return 0;
-
-	from = vfio_mig_current_state(vdev);
-	spin_lock(&h->lock);
-	seq = ++h->count;
-	t = vfio_mig_history_slot(h, seq);
-	t->seq = seq;
-	t->start_ns = local_clock();
-	t->duration_ns = 0;
-	t->result = 0;
-	t->done = false;
-	t->from = from;
-	/* Userspace may ask for anything; keep what is not a state invalid. */
-	t->to = min_t(u32, to, U8_MAX);
-	t->after = t->to;
-	t->pid = task_pid_nr(current);
-	get_task_comm(t->comm, current);
-	spin_unlock(&h->lock);
-	return seq;
-}
-
-/**
- * vfio_mig_history_end - record the end of a migration state change
- * @vdev: the device
- * @seq: what vfio_mig_history_begin() returned
- * @result: what mig_ops->migration_set_state() returned, 0 or -errno
- *
- * On failure the driver is asked for the state it is left in. A record that
- * fell off the ring while the transition ran is not written again.
- */
-void vfio_mig_history_end(struct vfio_device *vdev, u64 seq, int result)
-{
-	struct vfio_mig_history *h = vdev->mig_history;
-	struct vfio_mig_transition *t;
-	u8 after = 0;
-
-	if (!h || !seq)
-		return;
-
-	if (result)
-		after = vfio_mig_current_state(vdev);
-	spin_lock(&h->lock);
-	t = vfio_mig_history_slot(h, seq);
-	if (t->seq == seq) {
-		t->duration_ns = local_clock() - t->start_ns;
-		t->result = result;
-		t->done = true;
-		if (result)
-			t->after = after;
-	}
-	if (result)
-		h->failures++;
-	spin_unlock(&h->lock);
-}
-
-/*
- * One line per transition, in the format debugfs-vfio documents; a
- * transition still running shows how long it has run so far.
- */
-static void vfio_mig_transition_show(struct seq_file *s,
-				     const struct vfio_mig_transition *t,
-				     u64 now)
-{
-	u64 duration = t->done ? t->duration_ns : now - t->start_ns;
-	char result[32] = "running";
-	u32 start_ns;
-	u64 start_s;
-
-	if (t->done && t->result)
-		snprintf(result, sizeof(result), "%pe(%d)", ERR_PTR(t->result),
-			 t->result);
-	else if (t->done)
-		strscpy(result, "0", sizeof(result));
-	start_s = div_u64_rem(t->start_ns, NSEC_PER_SEC, &start_ns);
-
-	seq_printf(s, "%6llu %5llu.%06u %11llu %-18s %-11s %-11s %-11s %7d %s\n",
-		   t->seq, start_s, start_ns / (u32)NSEC_PER_USEC,
-		   div_u64(duration, NSEC_PER_USEC), result,
-		   vfio_mig_state_name(t->from), vfio_mig_state_name(t->to),
-		   t->done ? vfio_mig_state_name(t->after) : "-",
-		   t->pid, t->comm);
-}
-
-static int vfio_mig_history_show(struct seq_file *s, void *unused)
-{
-	struct vfio_device *vdev = s->private;
-	struct vfio_mig_history *h = vdev->mig_history, *copy;
-	u64 first, seq, now;
-
-	/* A snapshot, so that printing happens outside the lock. */
-	copy = kmalloc(sizeof(*copy), GFP_KERNEL);
-	if (!copy)
-		return -ENOMEM;
-	spin_lock(&h->lock);
-	memcpy(copy, h, sizeof(*copy));
-	spin_unlock(&h->lock);
-	now = local_clock();
-
-	first = copy->count > VFIO_MIG_HISTORY_LEN ?
-		copy->count - VFIO_MIG_HISTORY_LEN + 1 : 1;
-	seq_printf(s, "# transitions %llu failures %llu shown %llu\n",
-		   copy->count, copy->failures, copy->count - first + 1);
-	seq_puts(s, "#  seq        start duration_us result             from        to          after           pid comm\n");
-	for (seq = first; seq <= copy->count; seq++)
-		vfio_mig_transition_show(s, vfio_mig_history_slot(copy, seq),
-					 now);
-	kfree(copy);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(vfio_mig_history);
-
 /**
  * vfio_device_debugfs_init - create the debugfs directory of a VFIO device
  * @vdev: the device, fully registered
@@ -272,16 +92,6 @@ void vfio_device_debugfs_init(struct vfio_device *vdev)
 			    &vfio_device_state_fops);
 	debugfs_create_file("features", 0444, mig_dir, vdev,
 			    &vfio_device_features_fops);
-
-	/* Nobody could read a history when debugfs is off. */
-	if (IS_ERR(mig_dir))
-		return;
-	vdev->mig_history = kzalloc(sizeof(*vdev->mig_history), GFP_KERNEL);
-	if (!vdev->mig_history)
-		return;
-	spin_lock_init(&vdev->mig_history->lock);
-	debugfs_create_file("history", 0444, mig_dir, vdev,
-			    &vfio_mig_history_fops);
 }
 
 /**
@@ -297,9 +107,6 @@ void vfio_device_debugfs_exit(struct vfio_device *vdev)
 {
 	debugfs_remove_recursive(vdev->debug_root);
 	vdev->debug_root = NULL;
-	/* No reader is left, and no ioctl: userspace has closed the device. */
-	kfree(vdev->mig_history);
-	vdev->mig_history = NULL;
 }
 
 void vfio_debugfs_create_root(void)

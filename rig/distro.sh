@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# distro.sh NAME: configure the tree in build/src (or $SRC) the way Debian
+# does for amd64, plus configs/distro.config, and compile drivers/vfio/ and
+# samples/vfio-mdev/ with W=1 and sparse. Leaves, in build/distro/:
+# NAME.warnings, every compiler and sparse warning without line numbers
+# (so that a base and a patched tree compare), and NAME.modules, the
+# modules built. A tree without the series' option (the base) gets the
+# fragment without the lines naming what the series adds.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+name=$1
+out=$BUILD/distro
+debian_config=/usr/src/linux-config-6.1/config.amd64_none_amd64.xz
+[ -f "$debian_config" ] || die "$debian_config missing: apt-get install linux-config-6.1"
+
+frag=$out/distro.config
+mkdir -p "$out"
+if grep -q '^config VFIO_DEBUGFS$' "$SRC/drivers/vfio/Kconfig"; then
+	cp "$RIG_DIR/configs/distro.config" "$frag"
+else
+	grep -v -e VFIO_DEBUGFS -e MIGDEV "$RIG_DIR/configs/distro.config" >"$frag"
+fi
+xz -dc "$debian_config" >"$out/.config"
+"$SRC/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >"$out/merge_config.log"
+make -s -C "$SRC" O="$out" olddefconfig >/dev/null
+config_verify "$out" "$frag"
+
+step "distro $name: prepare (log: build/distro/$name.log)"
+kmake()
+{
+	make -C "$SRC" O="$out" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" "$@"
+}
+kmake prepare >"$out/$name.log" 2>&1 || die "distro $name: make prepare failed, see build/distro/$name.log"
+step "distro $name: drivers/vfio/ samples/vfio-mdev/ with W=1 C=1"
+# C=1 checks what is compiled; a clean of the two folders makes that all.
+kmake -s clean M=drivers/vfio >/dev/null 2>&1 || true
+find "$out/drivers/vfio" "$out/samples/vfio-mdev" -name '*.o' -delete 2>/dev/null || true
+kmake W=1 C=1 drivers/vfio/ samples/vfio-mdev/ >>"$out/$name.log" 2>&1 ||
+	die "distro $name: compile failed, see build/distro/$name.log"
+
+grep -E ': (warning|error):' "$out/$name.log" |
+	sed -e "s|$SRC/||g" -e 's|:[0-9]*:[0-9]*:|:|; s|:[0-9]*:|:|' | sort -u >"$out/$name.warnings" || true
+(cd "$out" && find drivers/vfio samples/vfio-mdev -name '*.mod' | sed 's|\.mod$||' | sort) >"$out/$name.modules"
+step "distro $name: $(wc -l <"$out/$name.modules") modules, $(wc -l <"$out/$name.warnings") warnings"

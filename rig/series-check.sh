@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# series-check.sh: what a reviewer and a distro kernel team check on
+# out/series, one "ok|not ok series|distro CHECK" line each. On a pristine
+# base in build/bisect/src (a worktree of build/src): Debian's config
+# compiles drivers/vfio/ and samples/vfio-mdev/ with W=1 and sparse, the
+# series goes in with git am, the builtin config builds after each patch,
+# and Debian's config compiles again, with no new warning. checkpatch and
+# kernel-doc read the series and the files it touches.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+bisect=$BUILD/bisect
+tree=$bisect/src
+series=$TOP/out/series
+
+result()	# result NAME DETAIL: ok when the last command succeeded
+{
+	local rc=$? name=$1
+
+	shift
+	if [ "$rc" = 0 ]; then echo "ok $name${*:+ # $*}"; else echo "not ok $name${*:+ # $*}"; fi
+}
+
+"$RIG_DIR/series.sh" >&2
+result "series format_patch" "$(wc -l <"$series/series") patches"
+
+# A pristine base to apply to: the unpacked tarball, as a second worktree.
+if [ ! -d "$tree" ]; then
+	step "worktree build/bisect/src at base" >&2
+	mkdir -p "$bisect"
+	git -C "$SRC" worktree add -q --detach "$tree" base
+fi
+git -C "$tree" am --abort >/dev/null 2>&1
+git -C "$tree" checkout -q -f --detach base && git -C "$tree" clean -qfdx
+result "series pristine_base"
+
+BUILD=$bisect SRC=$tree "$RIG_DIR/distro.sh" base >&2
+result "distro base_compiles" "$(cat "$bisect/distro/base.modules" 2>/dev/null | wc -l) modules"
+
+sed 's|^|'"$series"'/|' "$series/series" | xargs git -C "$tree" am -q >&2
+result "series git_am_applies"
+git -C "$tree" diff --quiet HEAD "$(git -C "$SRC" rev-parse HEAD)"
+result "series git_am_tree_is_the_tested_tree"
+
+# Bisectability: the builtin variant's config after each patch in turn.
+n=0
+for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
+	n=$((n + 1))
+	subject=$(git -C "$tree" log -1 --format=%s "$c")
+	git -C "$tree" checkout -q --detach "$c"
+	mkdir -p "$bisect/builtin"
+	cp "$BUILD/builtin/.config" "$bisect/builtin/.config"
+	make -s -C "$tree" O="$bisect/builtin" olddefconfig >/dev/null &&
+		BUILD=$bisect SRC=$tree "$RIG_DIR/build.sh" builtin >&2
+	result "series builds_after_patch_$n" "$subject"
+done
+
+BUILD=$bisect SRC=$tree "$RIG_DIR/distro.sh" series >&2
+result "distro series_compiles" "$(cat "$bisect/distro/series.modules" 2>/dev/null | wc -l) modules"
+for m in drivers/vfio/vfio drivers/vfio/pci/vfio-pci drivers/vfio/pci/mlx5/mlx5-vfio-pci \
+	 drivers/vfio/pci/hisilicon/hisi-acc-vfio-pci samples/vfio-mdev/migdev; do
+	grep -qxF "$m" "$bisect/distro/series.modules"
+	result "distro builds $m"
+done
+new=$(comm -13 "$bisect/distro/base.warnings" "$bisect/distro/series.warnings")
+[ -z "$new" ]
+result "distro no_new_warnings_w1_sparse" "$(wc -l <"$bisect/distro/series.warnings") warnings, as in the base"
+[ -z "$new" ] || echo "$new" | sed 's/^/#   /'
+
+# checkpatch, with Debian's python3 for its SPDX check.
+for p in $(cat "$series/series"); do
+	out=$(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --no-summary --terse "$series/$p" 2>&1)
+	counts=$(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict "$series/$p" 2>&1 | sed -n 's/^total: //p')
+	! echo "$out" | grep -qE ': (ERROR|WARNING):'
+	result "series checkpatch_strict ${p%%-*}" "$counts"
+	echo "$out" | grep -E ': (ERROR|WARNING|CHECK):' | sed 's/^/#   /'
+done
+
+# kernel-doc: nothing on the files the series adds, nothing new on those
+# it changes.
+for f in $(git -C "$SRC" diff --name-only base HEAD -- '*.c' '*.h'); do
+	now=$(cd "$SRC" && scripts/kernel-doc -none "$f" 2>&1 | sed 's|:[0-9]*:|:|' | sort -u)
+	before=""
+	if git -C "$SRC" cat-file -e "base:$f" 2>/dev/null; then
+		before=$(cd "$tree" && git show "base:$f" >"$bisect/kdoc.tmp" &&
+			 scripts/kernel-doc -none "$bisect/kdoc.tmp" 2>&1 |
+			 sed "s|$bisect/kdoc.tmp|$f|; s|:[0-9]*:|:|" | sort -u)
+	fi
+	new=$(comm -13 <(echo "$before") <(echo "$now") | sed '/^$/d')
+	[ -z "$new" ]
+	result "series kernel_doc $f"
+	[ -z "$new" ] || echo "$new" | sed 's/^/#   /'
+done
