@@ -6,8 +6,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-packages="linux-source-6.1 build-essential bc flex bison libelf-dev libssl-dev
-	  cpio kmod qemu-system-x86 busybox-static ccache"
+packages="linux-source-6.1 linux-config-6.1 build-essential bc flex bison
+	  libelf-dev libssl-dev cpio kmod qemu-system-x86 busybox-static ccache
+	  git xz-utils sparse python3-ply"
 
 missing=""
 for p in $packages; do

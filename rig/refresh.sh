@@ -50,7 +50,9 @@ for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	p=${patches[$i]}
 	committed=$(git diff --name-only "$c^" "$c")
-	edited=$(for f in "${!owner[@]}"; do [ "${owner[$f]}" = "$i" ] && echo "$f"; done)
+	edited=$(for f in "${!owner[@]}"; do
+		if [ "${owner[$f]}" = "$i" ]; then echo "$f"; fi
+	done)
 	files=$(printf '%s\n%s\n' "$committed" "$edited" | sed '/^$/d' | sort -u)
 	added=""
 	as_committed=""

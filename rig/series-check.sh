@@ -80,12 +80,12 @@ done
 # kernel-doc: nothing on the files the series adds, nothing new on those
 # it changes.
 for f in $(git -C "$SRC" diff --name-only base HEAD -- '*.c' '*.h'); do
-	now=$(cd "$SRC" && scripts/kernel-doc -none "$f" 2>&1 | sed 's|:[0-9]*:|:|' | sort -u)
+	now=$(cd "$SRC" && scripts/kernel-doc -none "$f" 2>&1 | sed 's|:[0-9]*:|:|; s|line [0-9]*|line N|' | sort -u)
 	before=""
 	if git -C "$SRC" cat-file -e "base:$f" 2>/dev/null; then
 		before=$(cd "$tree" && git show "base:$f" >"$bisect/kdoc.tmp" &&
 			 scripts/kernel-doc -none "$bisect/kdoc.tmp" 2>&1 |
-			 sed "s|$bisect/kdoc.tmp|$f|; s|:[0-9]*:|:|" | sort -u)
+			 sed "s|$bisect/kdoc.tmp|$f|; s|:[0-9]*:|:|; s|line [0-9]*|line N|" | sort -u)
 	fi
 	new=$(comm -13 <(echo "$before") <(echo "$now") | sed '/^$/d')
 	[ -z "$new" ]

@@ -218,46 +218,46 @@ FIXTURE_TEARDOWN(arc)
 	vfio_dev_destroy(&self->dev);
 }
 
-static void arc_to(struct __test_metadata *_metadata,
-		   FIXTURE_DATA(arc) *self, enum vfio_device_mig_state to)
+static void arc_to(struct __test_metadata *_metadata, struct vfio_dev *dev,
+		   enum vfio_device_mig_state to)
 {
 	enum vfio_device_mig_state from;
 	int data_fd;
 
-	ASSERT_EQ(0, vfio_mig_get(self->dev.fd, &from));
-	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, to, &data_fd));
+	ASSERT_EQ(0, vfio_mig_get(dev->fd, &from));
+	ASSERT_EQ(0, vfio_mig_set(dev->fd, to, &data_fd));
 	/* A data fd comes with entering STOP_COPY or RESUMING, only. */
 	ASSERT_EQ(from != to && (to == VFIO_DEVICE_STATE_STOP_COPY ||
 				 to == VFIO_DEVICE_STATE_RESUMING),
 		  data_fd >= 0);
 	if (data_fd >= 0)
 		close(data_fd);
-	ASSERT_STATE(&self->dev, to);
+	ASSERT_STATE(dev, to);
 }
 
 TEST_F(arc, to_RUNNING)
 {
-	arc_to(_metadata, self, VFIO_DEVICE_STATE_RUNNING);
+	arc_to(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING);
 }
 
 TEST_F(arc, to_RUNNING_P2P)
 {
-	arc_to(_metadata, self, VFIO_DEVICE_STATE_RUNNING_P2P);
+	arc_to(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING_P2P);
 }
 
 TEST_F(arc, to_STOP)
 {
-	arc_to(_metadata, self, VFIO_DEVICE_STATE_STOP);
+	arc_to(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP);
 }
 
 TEST_F(arc, to_STOP_COPY)
 {
-	arc_to(_metadata, self, VFIO_DEVICE_STATE_STOP_COPY);
+	arc_to(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP_COPY);
 }
 
 TEST_F(arc, to_RESUMING)
 {
-	arc_to(_metadata, self, VFIO_DEVICE_STATE_RESUMING);
+	arc_to(_metadata, &self->dev, VFIO_DEVICE_STATE_RESUMING);
 }
 
 /* Two devices, a source and a destination, and the stream between them. */

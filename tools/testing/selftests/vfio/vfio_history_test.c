@@ -79,12 +79,12 @@ FIXTURE_TEARDOWN(history)
 	vfio_dev_destroy(&self->dev);
 }
 
-static void set_state(struct __test_metadata *_metadata, FIXTURE_DATA(history) *self,
+static void set_state(struct __test_metadata *_metadata, struct vfio_dev *dev,
 		      enum vfio_device_mig_state state, int expected)
 {
 	int data_fd;
 
-	ASSERT_EQ(expected, vfio_mig_set(self->dev.fd, state, &data_fd));
+	ASSERT_EQ(expected, vfio_mig_set(dev->fd, state, &data_fd));
 	if (data_fd >= 0)
 		close(data_fd);
 }
@@ -129,7 +129,7 @@ TEST_F(history, known_sequence)
 	int i;
 
 	for (i = 0; i < 5; i++)
-		set_state(_metadata, self, states[i], 0);
+		set_state(_metadata, &self->dev, states[i], 0);
 
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
 	ASSERT_EQ(5, self->h.count);
@@ -153,9 +153,9 @@ TEST_F(history, known_sequence)
 TEST_F(history, failure_and_reset)
 {
 	ASSERT_EQ(0, debugfs_write(self->dev.uuid, "fail_next", "RUNNING_P2P 5"));
-	set_state(_metadata, self, VFIO_DEVICE_STATE_RUNNING_P2P, -EIO);
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING_P2P, -EIO);
 	/* From ERROR only a reset helps; the core still records the attempt. */
-	set_state(_metadata, self, VFIO_DEVICE_STATE_STOP, -EINVAL);
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP, -EINVAL);
 
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
 	ASSERT_EQ(2, self->h.count);
@@ -170,7 +170,7 @@ TEST_F(history, failure_and_reset)
 /* A request for no state at all is recorded as Invalid, not folded. */
 TEST_F(history, invalid_request)
 {
-	set_state(_metadata, self, VFIO_DEVICE_STATE_RUNNING_P2P + 256, -EINVAL);
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING_P2P + 256, -EINVAL);
 
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
 	ASSERT_EQ(1, self->h.count);
@@ -199,7 +199,7 @@ TEST_F(history, corrupt_stream)
 	ASSERT_EQ(0, stream_write(data_fd, &stream));
 	close(data_fd);
 	free(stream.data);
-	set_state(_metadata, self, VFIO_DEVICE_STATE_STOP, -ENODATA);
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP, -ENODATA);
 
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
 	ASSERT_EQ(3, self->h.count);
@@ -253,7 +253,7 @@ TEST_F(history, ring_keeps_newest)
 	int i;
 
 	for (i = 0; i < 40; i++)
-		set_state(_metadata, self, i % 2 ? VFIO_DEVICE_STATE_RUNNING :
+		set_state(_metadata, &self->dev, i % 2 ? VFIO_DEVICE_STATE_RUNNING :
 				     VFIO_DEVICE_STATE_STOP, 0);
 
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));

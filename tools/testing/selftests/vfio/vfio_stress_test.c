@@ -326,9 +326,10 @@ TEST_F_TIMEOUT(stress, all_at_once, 240)
 	for (i = 0; i < READERS; i++)
 		pthread_join(threads[i], NULL);
 
-	printf("# figures: reads %ld created %ld removed %ld migrations %ld held_removals %ld stalled_removals %ld unloads %ld\n",
-	       reads, created, removed, migrations, held_removals,
-	       stalled_removals, unloads);
+	printf("# figures: reads %ld created %ld removed %ld migrations %ld",
+	       reads, created, removed, migrations);
+	printf(" held_removals %ld stalled_removals %ld unloads %ld\n",
+	       held_removals, stalled_removals, unloads);
 	ASSERT_STREQ("", failure);
 	ASSERT_LT(0, reads);
 	ASSERT_LT(0, created);
