@@ -35,22 +35,42 @@ struct vfio_mig_transition {
 };
 
 /*
- * The ring of a device's last transitions. @lock is only ever held to copy
- * a few fields in or out, never across a call into the driver, so reading
- * the history cannot wait on a driver.
+ * A device's history. @lock is only ever held to copy a few fields in or
+ * out, never across a call into the driver, so reading the history cannot
+ * wait on a driver. The ring comes with the device's first transition:
+ * most devices never migrate, and need not carry it.
  */
 struct vfio_mig_history {
 	spinlock_t lock;	/* protects all below */
 	u64 count;		/* transitions since registration */
 	u64 failures;
-	struct vfio_mig_transition ring[VFIO_MIG_HISTORY_LEN];
+	struct vfio_mig_transition *ring;	/* VFIO_MIG_HISTORY_LEN */
 };
 
 static struct vfio_mig_transition *
-vfio_mig_history_slot(struct vfio_mig_history *h, u64 seq)
+vfio_mig_history_slot(struct vfio_mig_transition *ring, u64 seq)
 {
 	BUILD_BUG_ON(!is_power_of_2(VFIO_MIG_HISTORY_LEN));
-	return &h->ring[(seq - 1) & (VFIO_MIG_HISTORY_LEN - 1)];
+	return &ring[(seq - 1) & (VFIO_MIG_HISTORY_LEN - 1)];
+}
+
+/* Give @h its ring, once; false when there is no memory for it. */
+static bool vfio_mig_history_alloc_ring(struct vfio_mig_history *h)
+{
+	struct vfio_mig_transition *ring;
+
+	ring = kcalloc(VFIO_MIG_HISTORY_LEN, sizeof(*ring), GFP_KERNEL);
+	if (!ring)
+		return false;
+	spin_lock(&h->lock);
+	if (!h->ring) {
+		WRITE_ONCE(h->ring, ring);
+		ring = NULL;
+	}
+	spin_unlock(&h->lock);
+	/* NULL, or the ring of a transition that started at the same time. */
+	kfree(ring);
+	return true;
 }
 
 /* The driver's idea of the state, or an invalid one if it has none. */
@@ -70,10 +90,10 @@ static u8 vfio_mig_current_state(struct vfio_device *vdev)
  *
  * Called before mig_ops->migration_set_state(). It asks the driver for the
  * current state, so it must not be called with the driver's locks held.
- * Allocates nothing.
+ * The device's first transition allocates the ring; no later one allocates.
  *
  * Return: the transition's sequence number, for vfio_mig_history_end(),
- * or 0 when the device keeps no history.
+ * or 0 when the device keeps no history (or had no memory for its ring).
  */
 u64 vfio_mig_history_begin(struct vfio_device *vdev,
 			   enum vfio_device_mig_state to)
@@ -85,11 +105,13 @@ u64 vfio_mig_history_begin(struct vfio_device *vdev,
 
 	if (!h)
 		return 0;
+	if (!READ_ONCE(h->ring) && !vfio_mig_history_alloc_ring(h))
+		return 0;
 
 	from = vfio_mig_current_state(vdev);
 	spin_lock(&h->lock);
 	seq = ++h->count;
-	t = vfio_mig_history_slot(h, seq);
+	t = vfio_mig_history_slot(h->ring, seq);
 	t->seq = seq;
 	t->start_ns = local_clock();
 	t->duration_ns = 0;
@@ -100,7 +122,8 @@ u64 vfio_mig_history_begin(struct vfio_device *vdev,
 	t->to = min_t(u32, to, U8_MAX);
 	t->after = t->to;
 	t->pid = task_pid_nr(current);
-	get_task_comm(t->comm, current);
+	/* As tracepoints do: no task_lock() for a name that is only shown. */
+	memcpy(t->comm, current->comm, TASK_COMM_LEN);
 	spin_unlock(&h->lock);
 	return seq;
 }
@@ -126,7 +149,7 @@ void vfio_mig_history_end(struct vfio_device *vdev, u64 seq, int result)
 	if (result)
 		after = vfio_mig_current_state(vdev);
 	spin_lock(&h->lock);
-	t = vfio_mig_history_slot(h, seq);
+	t = vfio_mig_history_slot(h->ring, seq);
 	if (t->seq == seq) {
 		t->duration_ns = local_clock() - t->start_ns;
 		t->result = result;
@@ -170,27 +193,31 @@ static void vfio_mig_transition_show(struct seq_file *s,
 static int vfio_mig_history_show(struct seq_file *s, void *unused)
 {
 	struct vfio_device *vdev = s->private;
-	struct vfio_mig_history *h = vdev->mig_history, *copy;
-	u64 first, seq, now;
+	struct vfio_mig_history *h = vdev->mig_history;
+	struct vfio_mig_transition *ring;
+	u64 count, failures, first, seq, now;
 
 	/* A snapshot, so that printing happens outside the lock. */
-	copy = kmalloc(sizeof(*copy), GFP_KERNEL);
-	if (!copy)
+	ring = kcalloc(VFIO_MIG_HISTORY_LEN, sizeof(*ring), GFP_KERNEL);
+	if (!ring)
 		return -ENOMEM;
 	spin_lock(&h->lock);
-	memcpy(copy, h, sizeof(*copy));
+	count = h->count;
+	failures = h->failures;
+	if (h->ring)
+		memcpy(ring, h->ring, VFIO_MIG_HISTORY_LEN * sizeof(*ring));
 	spin_unlock(&h->lock);
 	now = local_clock();
 
-	first = copy->count > VFIO_MIG_HISTORY_LEN ?
-		copy->count - VFIO_MIG_HISTORY_LEN + 1 : 1;
+	first = count > VFIO_MIG_HISTORY_LEN ?
+		count - VFIO_MIG_HISTORY_LEN + 1 : 1;
 	seq_printf(s, "# transitions %llu failures %llu shown %llu\n",
-		   copy->count, copy->failures, copy->count - first + 1);
+		   count, failures, count - first + 1);
 	seq_puts(s, "#  seq        start duration_us result             from        to          after           pid comm\n");
-	for (seq = first; seq <= copy->count; seq++)
-		vfio_mig_transition_show(s, vfio_mig_history_slot(copy, seq),
+	for (seq = first; seq <= count; seq++)
+		vfio_mig_transition_show(s, vfio_mig_history_slot(ring, seq),
 					 now);
-	kfree(copy);
+	kfree(ring);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vfio_mig_history);
@@ -232,6 +259,8 @@ void vfio_mig_history_init(struct vfio_device *vdev)
  */
 void vfio_mig_history_exit(struct vfio_device *vdev)
 {
+	if (vdev->mig_history)
+		kfree(vdev->mig_history->ring);
 	kfree(vdev->mig_history);
 	vdev->mig_history = NULL;
 }
