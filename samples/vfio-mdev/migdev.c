@@ -8,7 +8,8 @@
  * memory from a source device to a destination device: STOP_COPY produces a
  * stream (a header, then the memory), RESUMING takes one. Two files in the
  * device's VFIO debugfs directory inject faults: fail_next makes the next
- * request for a given state fail, stall_next makes it take a given time.
+ * request for a given state fail, stall_next makes it take a given time
+ * (unless fault_injection=0, as when measuring what the core costs).
  *
  *	echo $(uuidgen) > /sys/class/mdev_bus/migdev/mdev_supported_types/migdev-basic/create
  */
@@ -37,6 +38,11 @@
 static unsigned int region_size = SZ_16K;
 module_param(region_size, uint, 0444);
 MODULE_PARM_DESC(region_size, "Bytes of BAR0 memory per device, 1 to 4 MiB (default 16 KiB)");
+
+static bool fault_injection = true;
+module_param(fault_injection, bool, 0444);
+MODULE_PARM_DESC(fault_injection,
+		 "Add fail_next and stall_next to each device's debugfs (default on)");
 
 /*
  * The migration stream: this header, then @length bytes of BAR0. @crc is
@@ -620,6 +626,8 @@ static const struct file_operations migdev_fault_fops = {
  */
 static void migdev_debugfs_init(struct migdev_state *md)
 {
+	if (!fault_injection)
+		return;
 	debugfs_create_file("fail_next", 0644, md->vdev.debug_root, &md->fail,
 			    &migdev_fault_fops);
 	debugfs_create_file("stall_next", 0644, md->vdev.debug_root,
