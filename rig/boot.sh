@@ -4,7 +4,8 @@
 # rig.run=RUN rig.plan=PLAN and ARGs on the kernel command line. The console
 # goes to build/VARIANT/console-PLAN.log. Exits 0 when the guest ran to its
 # end with a clean console; otherwise says why, shows the last 40 console
-# lines, and exits 1. RUN=shell is interactive.
+# lines, and exits 1. RUN=shell is interactive. RIG_ACCEL=tcg|kvm forces
+# an accelerator, RIG_ICOUNT=1 runs TCG with -icount, RIG_TIMEOUT=seconds.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -37,8 +38,25 @@ accel()
 qemu=(qemu-system-x86_64 -accel ACCEL -m 1024 -smp 2 -nodefaults -display none
       -no-reboot -kernel "$out/arch/x86/boot/bzImage" -initrd "$out/initramfs.cpio")
 cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic rig.run=$run rig.plan=$plan $*"
-acc=$(accel)
+if [ -n "${RIG_ICOUNT:-}" ]; then
+	# The guest's clock counts the instructions it runs, one per ns: its
+	# timings are then repeatable to the instruction (bench.sh).
+	acc=tcg
+	qemu+=(-icount shift=0,sleep=off)
+else
+	acc=$(accel)
+fi
 qemu=("${qemu[@]/#ACCEL/$acc}")
+
+# Under TCG (without -icount) the guest finds nothing to calibrate its TSC
+# against, marks it unstable and falls back to jiffies: every clock it
+# reads, local_clock() and clock_gettime() alike, then moves in 4 ms steps.
+# TCG's TSC runs at the host's rate, so tell the guest that rate, as a
+# hypervisor would.
+khz=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+if [ "$acc" = tcg ] && [ -z "${RIG_ICOUNT:-}" ] && [ -n "$khz" ]; then
+	cmdline="$cmdline tsc_early_khz=$khz tsc=reliable"
+fi
 
 if [ "$run" = shell ]; then
 	exec "${qemu[@]}" -serial mon:stdio -append "$cmdline"
