@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # Front door. The work is done by the scripts in rig/.
 
-.PHONY: check demo series shell tree refresh tree-reset clean
+.PHONY: check demo bench series shell tree refresh tree-reset clean
 
 check:		## build every variant and run all tests in QEMU guests
 	@rig/check.sh
 
 demo:		## walk through a live migration, showing migration/state at each step
 	@rig/demo.sh
+
+bench:		## what CONFIG_VFIO_DEBUGFS costs: both kernels, side by side, as ratios
+	@rig/bench.sh
 
 series:	## write out/series/: the series as numbered mails with a cover letter
 	@rig/deps.sh && rig/series.sh

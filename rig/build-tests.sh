@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The guest's programs, static, against the patched tree's uAPI headers:
-# the vfio selftests and the demo.
+# the vfio selftests, the demo and the benchmark.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,3 +23,5 @@ fi
 sdir=$SRC/tools/testing/selftests/vfio
 ccache gcc -Wall -Wextra -Werror -O2 -static -isystem "$hdr/usr/include" -I "$sdir" \
 	-o "$out/demo-migration" "$RIG_DIR/guest/demo-migration.c" "$sdir/vfio_util.c"
+ccache gcc -Wall -Wextra -Werror -O2 -static -isystem "$hdr/usr/include" -I "$sdir" \
+	-o "$out/vfio-bench" "$RIG_DIR/guest/vfio-bench.c" "$sdir/vfio_util.c"

@@ -62,6 +62,16 @@ echo "$guests" | while IFS=: read -r v plan args; do
 	"$RIG_DIR/report.sh" "$plan" "$BUILD/$v/console-$plan.log" | record
 done
 
+# The benchmark, briefly, so that it never rots: every figure must come
+# out of both kernels; make bench measures for real.
+if grep -qE '^not ok (builtin|baseline) host build' "$results"; then
+	echo "not ok bench host smoke (a kernel did not build)" | record
+elif "$RIG_DIR/bench.sh" smoke | sed "s/^/  bench: /" | record; then
+	echo "ok bench host smoke_all_figures" | record
+else
+	echo "not ok bench host smoke_all_figures" | record
+fi
+
 # The series as a reviewer and a distro take it; needs the builtin config.
 if grep -q '^not ok builtin host build' "$results"; then
 	echo "not ok series host (no builtin config to bisect with)" | record

@@ -5,7 +5,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-prepare_builtin || exit 1
+prepare_guests builtin || exit 1
 "$RIG_DIR/boot.sh" builtin demo demo
 ok=$?
 echo

@@ -6,7 +6,7 @@ TOP=$(dirname "$RIG_DIR")
 BUILD=${BUILD:-$TOP/build}
 SRC=$BUILD/src
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
-VARIANTS="builtin modules nodebugfs debug"
+VARIANTS="builtin modules nodebugfs debug baseline"
 JOBS=${JOBS:-$(nproc)}
 
 # ccache keys on absolute paths; relative to the checkout, a fresh clone
@@ -149,12 +149,16 @@ config_verify()
 	done
 }
 
-# The builtin guest ready to boot, as demo.sh and shell.sh need it.
-prepare_builtin()
+# The guests of variants $@ ready to boot, as demo, shell and bench need them.
+prepare_guests()
 {
-	"$RIG_DIR/deps.sh" && "$RIG_DIR/apply.sh" && "$RIG_DIR/build-tests.sh" &&
-		"$RIG_DIR/configure.sh" builtin && "$RIG_DIR/build.sh" builtin &&
-		"$RIG_DIR/pack.sh" builtin
+	local v
+
+	"$RIG_DIR/deps.sh" && "$RIG_DIR/apply.sh" && "$RIG_DIR/build-tests.sh" || return
+	for v in "$@"; do
+		"$RIG_DIR/configure.sh" "$v" && "$RIG_DIR/build.sh" "$v" &&
+			"$RIG_DIR/pack.sh" "$v" || return
+	done
 }
 
 # Edits in build/src since the rig last applied the series. Debian's tree

@@ -4,5 +4,5 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-prepare_builtin || exit 1
+prepare_guests builtin || exit 1
 exec "$RIG_DIR/boot.sh" builtin shell shell

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-bench [smoke]: what VFIO debugfs costs, measured from userspace in
+ * the guest. Prints "BENCH <figure> <value>" lines for the host to compare
+ * between a kernel with CONFIG_VFIO_DEBUGFS and one without (rig/bench.sh);
+ * a figure that a kernel cannot have (reading state without debugfs) is
+ * not printed. Times are nanoseconds per operation, memory bytes per device.
+ * "smoke" runs every measurement with few iterations, to show it works.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfio_util.h"
+
+struct bench_sizes {
+	int few_devices;	/* registration, small batch */
+	int many_devices;	/* registration, large batch; also memory */
+	int round_trips;	/* RUNNING -> STOP -> RUNNING */
+	int reads;		/* open + read + close, per file */
+	int repeats;		/* of the round trips and the reads */
+};
+
+static const struct bench_sizes full = { 100, 1000, 10000, 2000, 5 };
+static const struct bench_sizes smoke = { 5, 20, 50, 50, 1 };
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void fail(const char *what, int err)
+{
+	printf("BENCH-ERROR %s: %s\n", what, strerror(-err));
+	exit(1);
+}
+
+/* Slab memory in bytes, after RCU has had time to free what was removed. */
+static long long slab_bytes(void)
+{
+	char buf[4096], *line;
+	long long kb = -1;
+	int ret;
+
+	sync();
+	sleep(1);
+	ret = read_file("/proc/meminfo", buf, sizeof(buf));
+	if (ret < 0)
+		fail("/proc/meminfo", ret);
+	line = strstr(buf, "\nSlab:");
+	if (line)
+		sscanf(line, "\nSlab: %lld kB", &kb);
+	if (kb < 0)
+		fail("no Slab: in /proc/meminfo", -EINVAL);
+	return kb * 1024;
+}
+
+/*
+ * Create @n migdev devices through sysfs, then remove them, and print the
+ * time per device for each unless @quiet. With @memory, also the slab
+ * memory each device held.
+ */
+static void registration(const char *batch, int n, int quiet, int memory)
+{
+	char (*uuids)[37] = calloc(n, sizeof(*uuids));
+	long long t0, created, removed, slab0 = 0, slab1 = 0;
+	int i, ret;
+
+	if (!uuids)
+		fail("calloc", -ENOMEM);
+	if (memory)
+		slab0 = slab_bytes();
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		ret = mdev_create(MIGDEV_TYPE, uuids[i]);
+		if (ret)
+			fail("create", ret);
+	}
+	created = now_ns() - t0;
+	if (memory)
+		slab1 = slab_bytes();
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		ret = mdev_remove(uuids[i]);
+		if (ret)
+			fail("remove", ret);
+	}
+	removed = now_ns() - t0;
+	free(uuids);
+	if (quiet)
+		return;
+	printf("BENCH devices_%s %d\n", batch, n);
+	printf("BENCH register_ns_%s %lld\n", batch, created / n);
+	printf("BENCH remove_ns_%s %lld\n", batch, removed / n);
+	if (memory)
+		printf("BENCH slab_bytes_per_device %lld\n", (slab1 - slab0) / n);
+}
+
+/* Time per VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET, RUNNING <-> STOP. */
+static void transitions(struct vfio_dev *dev, int round_trips)
+{
+	long long t0;
+	int i, ret, data_fd;
+
+	t0 = now_ns();
+	for (i = 0; i < round_trips; i++) {
+		ret = vfio_mig_set(dev->fd, VFIO_DEVICE_STATE_STOP, &data_fd);
+		if (!ret)
+			ret = vfio_mig_set(dev->fd, VFIO_DEVICE_STATE_RUNNING,
+					   &data_fd);
+		if (ret)
+			fail("transition", ret);
+	}
+	printf("BENCH transition_ns %lld\n", (now_ns() - t0) / (2LL * round_trips));
+}
+
+/* Time per open + read + close of @path; not printed if it is missing. */
+static void reads(const char *figure, const char *path, int n)
+{
+	char buf[8192];
+	long long t0;
+	int i, ret;
+
+	if (path_exists(path))	/* 0 or -errno */
+		return;
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		ret = read_file(path, buf, sizeof(buf));
+		if (ret <= 0)
+			fail(path, ret ? ret : -ENODATA);
+	}
+	printf("BENCH %s %lld\n", figure, (now_ns() - t0) / n);
+}
+
+int main(int argc, char **argv)
+{
+	const struct bench_sizes *sz = &full;
+	char path[256];
+	struct vfio_dev dev;
+	int i, ret;
+
+	if (argc > 1 && !strcmp(argv[1], "smoke"))
+		sz = &smoke;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	/* Once untimed, so that caches and sysfs are warm for both kernels. */
+	registration("small", sz->few_devices, 1, 0);
+	registration("small", sz->few_devices, 0, 0);
+	registration("large", sz->many_devices, 0, 1);
+
+	ret = vfio_dev_create(&dev, MIGDEV_TYPE);
+	if (ret)
+		fail("open a migdev device", ret);
+	/* Short measurements, repeated, so that the host takes a median. */
+	for (i = 0; i < sz->repeats; i++) {
+		transitions(&dev, sz->round_trips);
+		/* After that many transitions the history ring is full. */
+		snprintf(path, sizeof(path),
+			 VFIO_DEBUGFS "/%s/migration/state", dev.uuid);
+		reads("read_state_ns", path, sz->reads);
+		snprintf(path, sizeof(path),
+			 VFIO_DEBUGFS "/%s/migration/history", dev.uuid);
+		reads("read_history_ns", path, sz->reads);
+		snprintf(path, sizeof(path),
+			 "/sys/bus/mdev/devices/%s/mdev_type/device_api",
+			 dev.uuid);
+		reads("read_sysfs_ns", path, sz->reads);
+	}
+	vfio_dev_destroy(&dev);
+	printf("BENCH-DONE\n");
+	return 0;
+}
