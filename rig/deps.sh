@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages the rig needs. As root, apt-get installs what
 # is missing (after 'apt-get update' when a package is not found); otherwise
-# say the exact command to run.
+# say the exact command to run. python3-ply and python3-git are for
+# scripts/spdxcheck.py, without which checkpatch passes any SPDX tag.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 packages="linux-source-6.1 linux-config-6.1 build-essential bc flex bison
 	  libelf-dev libssl-dev cpio kmod qemu-system-x86 busybox-static ccache
-	  git xz-utils sparse python3-ply"
+	  git xz-utils sparse python3-ply python3-git"
 
 missing=""
 for p in $packages; do

@@ -68,7 +68,12 @@ new=$(comm -13 "$bisect/distro/base.warnings" "$bisect/distro/series.warnings")
 result "distro no_new_warnings_w1_sparse" "$(wc -l <"$bisect/distro/series.warnings") warnings, as in the base"
 [ -z "$new" ] || echo "$new" | sed 's/^/#   /'
 
-# checkpatch, with Debian's python3 for its SPDX check.
+# checkpatch, with Debian's python3 for its SPDX check. When spdxcheck.py
+# cannot run (a missing python module), checkpatch takes every tag as
+# valid and says nothing: make sure it rejects a bogus one.
+echo "SPDX-License-Identifier: GPL-2.0-bogus" |
+	(cd "$SRC" && PATH=/usr/bin:$PATH scripts/spdxcheck.py - 2>&1) | grep -q 'Invalid License ID'
+result "series spdxcheck_rejects_a_bogus_tag"
 for p in $(cat "$series/series"); do
 	out=$(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --no-summary --terse "$series/$p" 2>&1)
 	counts=$(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict "$series/$p" 2>&1 | sed -n 's/^total: //p')
