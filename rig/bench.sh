@@ -56,7 +56,6 @@ sort -k1,1 -k2,2 -k3,3n "$raw" | awk -v json="$json" -v rounds="$rounds" \
 {
 	key = $1 " " $2
 	vals[key, ++n[key]] = $3
-	figures[$2] = 1
 }
 function median(key,   c) {
 	c = n[key]

@@ -45,18 +45,17 @@ if [ -n "${RIG_ICOUNT:-}" ]; then
 	qemu+=(-icount shift=0,sleep=off)
 else
 	acc=$(accel)
+	# Under plain TCG the guest finds nothing to calibrate its TSC
+	# against, marks it unstable and falls back to jiffies: every clock
+	# it reads, local_clock() and clock_gettime() alike, then moves in
+	# 4 ms steps. TCG's TSC runs at the host's rate, so tell the guest
+	# that rate, as a hypervisor would.
+	khz=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+	if [ "$acc" = tcg ] && [ -n "$khz" ]; then
+		cmdline="$cmdline tsc_early_khz=$khz tsc=reliable"
+	fi
 fi
 qemu=("${qemu[@]/#ACCEL/$acc}")
-
-# Under TCG (without -icount) the guest finds nothing to calibrate its TSC
-# against, marks it unstable and falls back to jiffies: every clock it
-# reads, local_clock() and clock_gettime() alike, then moves in 4 ms steps.
-# TCG's TSC runs at the host's rate, so tell the guest that rate, as a
-# hypervisor would.
-khz=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-if [ "$acc" = tcg ] && [ -z "${RIG_ICOUNT:-}" ] && [ -n "$khz" ]; then
-	cmdline="$cmdline tsc_early_khz=$khz tsc=reliable"
-fi
 
 if [ "$run" = shell ]; then
 	exec "${qemu[@]}" -serial mon:stdio -append "$cmdline"
