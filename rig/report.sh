@@ -2,14 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 # report.sh LABEL LOG: one line per test found in a guest's console log,
 # "ok|not ok|skip LABEL PROGRAM TEST [# reason]", from the TAP each selftest
-# prints between "RIG: run" and "RIG: exit". A program that reports fewer
-# tests than it planned, or exits non-zero with no failed test, is a failure.
+# prints between "RIG: run" and "RIG: exit", and one for the CPUs the guest
+# brought up, which must be at least two. A program that reports fewer tests
+# than it planned, or exits non-zero with no failed test, is a failure.
 set -euo pipefail
 
 label=$1
 log=$2
 
 awk -v label="$label" '
+/^RIG: cpus / {
+	cpus = $3
+	print (cpus >= 2 ? "ok" : "not ok"), label, "guest cpus_online_at_least_2 #", cpus, "online:", $5
+	next
+}
 /^RIG: run / {
 	prog = $3; planned = 0; seen = 0; failed = 0; next
 }
@@ -38,5 +44,9 @@ prog != "" && /^(not )?ok [0-9]+ / {
 	else if ($4 != 0 && failed == 0)
 		print "not ok", label, $3, "(exit status " $4 ")"
 	prog = ""
+}
+END {
+	if (cpus == "")
+		print "not ok", label, "guest cpus_online_at_least_2 # no RIG: cpus line"
 }
 ' "$log"
