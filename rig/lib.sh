@@ -57,19 +57,57 @@ patch_adds()
 	sed -n '/^diff --git /q; s/^ create mode [0-7]* //p' "$TOP/patches/$1"
 }
 
+# The patches carry no author: whoever builds the series is its author, as
+# git format-patch would make them, from git's user.name and user.email.
+series_author()
+{
+	local ident
+
+	ident=$(git -C "$TOP" var GIT_AUTHOR_IDENT) ||
+		die "git has no identity to author the series: set user.name and user.email"
+	author_name=${ident% <*}
+	author_email=${ident#*<}
+	author_email=${author_email%%>*}
+}
+
+# Print file $2 as patch $1 adds it. The repo holds the file as the whole
+# series leaves it; when later patches change it, their diffs are taken back
+# from it, last patch first, in scratch folder $3.
+added_version()
+{
+	local p=$1 f=$2 dir=$3 q later
+
+	later=$(series_patches | awk -v p="$p" 'after; $0 == p { after = 1 }' | tac)
+	if ! (cd "$TOP/patches" && grep -qF "diff --git a/$f b/$f" $later /dev/null); then
+		cat "$TOP/$f"
+		return
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir/$(dirname "$f")"
+	cp "$TOP/$f" "$dir/$f"
+	for q in $later; do
+		git mailinfo /dev/null "$dir/diff" <"$TOP/patches/$q" >/dev/null
+		(cd "$dir" && GIT_CEILING_DIRECTORIES=$(dirname "$dir") git apply -R --include="$f" diff) ||
+			die "patches/$q: its diff of $f does not come off the repo's $f"
+	done
+	cat "$dir/$f"
+}
+
 # Fixed dates make the series' commits, and so out/series, reproducible.
 SERIES_DATE="Tue, 24 Nov 2026 12:00:00 +0000"
 
 # Build the series as commits on top of "base" in build/src, one per patch,
 # without touching the work tree, and print the last commit. A patch becomes
-# a commit the way git am would make it: its mail header gives the author
-# and the message, its diff is applied to upstream files, and the files it
-# adds whole are taken from the repo.
+# a commit the way git am would make it: its mail header gives the message,
+# its diff is applied to upstream files, and the files it adds whole are
+# taken from the repo. The author is series_author's.
 series_build()
 {
 	local tmp=$BUILD/series.tmp parent p f mode out failed
+	local author_name author_email
 	local -x GIT_INDEX_FILE=$BUILD/series.index
 
+	series_author
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	git -C "$SRC" read-tree base
@@ -88,15 +126,16 @@ series_build()
 			mode=100644
 			[ -x "$TOP/$f" ] && mode=100755
 			git -C "$SRC" update-index --add --cacheinfo \
-				"$mode,$(git -C "$SRC" hash-object -w "$TOP/$f"),$f"
+				"$mode,$(added_version "$p" "$f" "$tmp/added" |
+					 git -C "$SRC" hash-object -w --stdin),$f"
 		done
 		{
 			sed -n 's/^Subject: //p' "$tmp/info"
 			echo
 			cat "$tmp/msg"
 		} >"$tmp/message"
-		parent=$(GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' "$tmp/info") \
-			 GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$tmp/info") \
+		parent=$(GIT_AUTHOR_NAME=$author_name \
+			 GIT_AUTHOR_EMAIL=$author_email \
 			 GIT_AUTHOR_DATE=$SERIES_DATE \
 			 GIT_COMMITTER_NAME=rig GIT_COMMITTER_EMAIL=rig@localhost \
 			 GIT_COMMITTER_DATE=$SERIES_DATE \

@@ -58,7 +58,7 @@ for i in "${!commits[@]}"; do
 	as_committed=""
 	as_edited=""
 	for f in $files; do
-		if ! git cat-file -e "base:$f" 2>/dev/null; then
+		if ! git cat-file -e "$c^:$f" 2>/dev/null; then
 			added="$added $f"
 		elif echo "$edited" | grep -qxF "$f"; then
 			as_edited="$as_edited $f"
@@ -67,7 +67,7 @@ for i in "${!commits[@]}"; do
 		fi
 	done
 	{
-		git log -1 --format='From: %an <%ae>%nSubject: [PATCH] %s%n%n%b' "$c" | sed '$ {/^$/d}'
+		git log -1 --format='Subject: [PATCH] %s%n%n%b' "$c" | sed '$ {/^$/d}'
 		echo "---"
 		for f in $added; do
 			if [ -x "$f" ]; then mode=100755; else mode=100644; fi

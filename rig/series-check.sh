@@ -25,6 +25,18 @@ result()	# result NAME DETAIL: ok when the last command succeeded
 "$RIG_DIR/series.sh" >&2
 result "series format_patch" "$(wc -l <"$series/series") patches"
 
+# Authorship: every mail is from whoever made the series (git's identity),
+# never from a list, and carries no Signed-off-by they did not ask for.
+ident=$(git -C "$TOP" var GIT_AUTHOR_IDENT | sed 's/ [0-9]* [-+][0-9]*$//')
+bad=$(cd "$series" && for p in $(cat series); do
+	grep -HE '^(From|Signed-off-by): ' "$p" | grep -vF "From: $ident" |
+		grep -E 'vger\.kernel\.org|lists\.|^[^:]*:From: ' || true
+	[ "${SIGNOFF:-0}" = 1 ] || grep -H '^Signed-off-by: ' "$p" || true
+done)
+[ -z "$bad" ]
+result "series authored_by_git_identity" "${ident%% <*}, signoff ${SIGNOFF:-0}"
+[ -z "$bad" ] || echo "$bad" | sed 's/^/#   /'
+
 # A pristine base to apply to: the unpacked tarball, as a second worktree.
 if [ ! -d "$tree" ]; then
 	step "worktree build/bisect/src at base" >&2

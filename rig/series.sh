@@ -3,17 +3,22 @@
 # series.sh: write out/series/, the series as mail, from the commits that
 # apply.sh makes of patches/ and the files beside them (the tree that
 # make check tests): a cover letter from patches/cover-letter, one
-# numbered patch per commit, and a quilt series file.
+# numbered patch per commit, and a quilt series file. The author is git's
+# user.name and user.email; SIGNOFF=1 adds their Signed-off-by.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=$TOP/out/series
 "$RIG_DIR/apply.sh"
 rm -rf "$out"
+# Signed-off-by is the author's own statement (the DCO): added only when
+# they ask for it with SIGNOFF=1.
+signoff=()
+[ "${SIGNOFF:-0}" = 1 ] && signoff=(--signoff)
 author=$(git -C "$SRC" log -1 --format='%an <%ae>' HEAD)
 GIT_COMMITTER_NAME=${author% <*} GIT_COMMITTER_EMAIL=$(echo "$author" | sed 's/.*<\(.*\)>/\1/') \
 GIT_COMMITTER_DATE=$SERIES_DATE \
-	git -C "$SRC" format-patch -q --cover-letter --no-thread \
+	git -C "$SRC" format-patch -q --cover-letter --no-thread "${signoff[@]}" \
 	-O"$RIG_DIR/orderfile" -o "$out" base..HEAD
 
 # The cover letter: our subject and text, and the base it was tested on.
