@@ -84,13 +84,28 @@ function cost(f, label, ceiling,   a, b, r) {
 	r = sprintf("%.3f", a / b)
 	row(label, a, b, r, "ratio <= " ceiling, verdict(a / b <= ceiling + 0))
 }
+# A cost of the feature in instructions (ns under icount): with - without,
+# against a ceiling.
+function added(f, label, ceiling,   a, b) {
+	a = median("builtin " f); b = median("baseline " f)
+	if (a == "" || b == "" || b == 0) {
+		missing = missing " " f
+		return
+	}
+	row(label, a, b, sprintf("%.3f", a / b), "added " a - b " <= " ceiling, verdict(a - b <= ceiling))
+}
 END {
 	if (clock == "icount")
 		print "times: the guest clock under QEMU -icount shift=0, one ns per guest instruction"
 	else
 		print "times: wall clock under TCG (varies from boot to boot)"
 	printf "%-34s %12s %12s %8s  %-22s %s\n", "figure (median of " rounds ")", "debugfs=y", "debugfs=n", "ratio", "target", "met"
-	cost("transition_ns", "transition RUNNING<->STOP (ns)", "1.05")
+	added("transition_ns", "SET RUNNING<->STOP (ns)", 120)
+	added("transition_traced_ns", "SET, vfio events on (ns)", 120)
+	# What tracing itself costs a SET, on either kernel: no target.
+	a = median("builtin transition_traced_ns") - median("builtin transition_ns")
+	b = median("baseline transition_traced_ns") - median("baseline transition_ns")
+	row("vfio events on, added per SET (ns)", a, b, "-", "none, reference", "-")
 	small = median("builtin devices_small"); large = median("builtin devices_large")
 	cost("register_ns_small", "register, " small " devices (ns/dev)", "1.10")
 	cost("register_ns_large", "register, " large " devices (ns/dev)", "1.10")

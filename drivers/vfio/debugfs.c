@@ -92,6 +92,7 @@ void vfio_device_debugfs_init(struct vfio_device *vdev)
 			    &vfio_device_state_fops);
 	debugfs_create_file("features", 0444, mig_dir, vdev,
 			    &vfio_device_features_fops);
+	vfio_mig_history_create(vdev, mig_dir);
 }
 
 /**
@@ -107,6 +108,7 @@ void vfio_device_debugfs_exit(struct vfio_device *vdev)
 {
 	debugfs_remove_recursive(vdev->debug_root);
 	vdev->debug_root = NULL;
+	vfio_mig_history_free(vdev);
 }
 
 void vfio_debugfs_create_root(void)

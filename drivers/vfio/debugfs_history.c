@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * VFIO debugfs, migration/history: the last migration state changes that
- * userspace asked for, kept by the core itself so that they can be read
- * while a driver is stuck in one, and after a failed migration. Mainline
- * has no such file.
+ * userspace asked for, each with the arcs its driver took, kept by the core
+ * so that they can be read while a driver is stuck in one, and after a
+ * failed migration. Mainline has no such file.
+ *
+ * A SET is recorded in three steps: vfio_mig_history_begin() before the
+ * core calls into the driver, vfio_mig_history_arc() each time the driver
+ * asks vfio_mig_get_next_state() for its next arc (under the driver's own
+ * state lock, so the arc's start is the driver's exact state), and
+ * vfio_mig_history_end() with what the ioctl returns. None of them calls
+ * into the driver or takes a driver lock; the history's spinlock is held
+ * only to copy a few fields.
  */
 
 #include <linux/debugfs.h>
@@ -13,37 +21,43 @@
 #include <linux/sched/clock.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/vfio.h>
 
 #include "vfio.h"
 
 /* Transitions kept per device; documented in debugfs-vfio-history. */
 #define VFIO_MIG_HISTORY_LEN	32
+/* Arcs kept per transition: the longest path through the FSM is 4 arcs. */
+#define VFIO_MIG_ARCS_MAX	4
 
-/* One VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET, as the core saw it. */
+/* One VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET. */
 struct vfio_mig_transition {
 	u64 seq;		/* 1 for the device's first transition */
 	u64 start_ns;		/* local_clock(), the printk clock */
-	u64 duration_ns;
-	int result;		/* 0 or -errno */
+	u64 mono_ns;		/* ktime_get_ns() at the start; once done,
+				 * the duration
+				 */
+	int result;		/* what the ioctl returned, 0 or -errno */
 	bool done;
-	u8 from;		/* as the driver reported it before */
-	u8 to;			/* as userspace asked */
-	u8 after;		/* as the driver reported it after */
+	u8 to;			/* as userspace asked, U8_MAX if larger */
+	u8 arcs;		/* arcs the driver started, up to U8_MAX */
+	/* path[0]: the state the first arc left; path[i]: where arc i led */
+	u8 path[VFIO_MIG_ARCS_MAX + 1];
+	pid_t tgid;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 };
 
 /*
- * A device's history. @lock is only ever held to copy a few fields in or
- * out, never across a call into the driver, so reading the history cannot
- * wait on a driver. The ring comes with the device's first transition:
+ * A device's history. The ring comes with the device's first transition:
  * most devices never migrate, and need not carry it.
  */
 struct vfio_mig_history {
 	spinlock_t lock;	/* protects all below */
 	u64 count;		/* transitions since registration */
 	u64 failures;
+	struct list_head requests;	/* SETs in progress */
 	struct vfio_mig_transition *ring;	/* VFIO_MIG_HISTORY_LEN */
 };
 
@@ -73,104 +87,141 @@ static bool vfio_mig_history_alloc_ring(struct vfio_mig_history *h)
 	return true;
 }
 
-/* The driver's idea of the state, or an invalid one if it has none. */
-static u8 vfio_mig_current_state(struct vfio_device *vdev)
-{
-	enum vfio_device_mig_state state;
-
-	if (vdev->mig_ops->migration_get_state(vdev, &state))
-		return U8_MAX;
-	return state;
-}
-
 /**
- * vfio_mig_history_begin - record the start of a migration state change
+ * vfio_mig_history_begin - record a migration state change as it starts
  * @vdev: the device
- * @to: the state userspace asked for
+ * @req: the caller's handle for the change, until vfio_mig_history_end()
+ * @to: the state userspace asked for, whatever its value
  *
- * Called before mig_ops->migration_set_state(). It asks the driver for the
- * current state, so it must not be called with the driver's locks held.
- * The device's first transition allocates the ring; no later one allocates.
- *
- * Return: the transition's sequence number, for vfio_mig_history_end(),
- * or 0 when the device keeps no history (or had no memory for its ring).
+ * Called before any call into the driver. The device's first transition
+ * allocates the ring; no later one allocates. Without a history (or memory
+ * for its ring) @req records nothing.
  */
-u64 vfio_mig_history_begin(struct vfio_device *vdev,
-			   enum vfio_device_mig_state to)
+void vfio_mig_history_begin(struct vfio_device *vdev,
+			    struct vfio_mig_request *req, u32 to)
 {
 	struct vfio_mig_history *h = vdev->mig_history;
 	struct vfio_mig_transition *t;
-	u8 from;
-	u64 seq;
 
-	if (!h)
-		return 0;
-	if (!READ_ONCE(h->ring) && !vfio_mig_history_alloc_ring(h))
-		return 0;
+	req->seq = 0;
+	if (!h || (!READ_ONCE(h->ring) && !vfio_mig_history_alloc_ring(h)))
+		return;
 
-	from = vfio_mig_current_state(vdev);
+	req->task = current;
 	spin_lock(&h->lock);
-	seq = ++h->count;
-	t = vfio_mig_history_slot(h->ring, seq);
-	t->seq = seq;
+	req->seq = ++h->count;
+	t = vfio_mig_history_slot(h->ring, req->seq);
+	memset(t, 0, sizeof(*t));
+	t->seq = req->seq;
 	t->start_ns = local_clock();
-	t->duration_ns = 0;
-	t->result = 0;
-	t->done = false;
-	t->from = from;
-	/* Userspace may ask for anything; keep what is not a state invalid. */
+	t->mono_ns = ktime_get_ns();
 	t->to = min_t(u32, to, U8_MAX);
-	t->after = t->to;
+	t->tgid = task_tgid_nr(current);
 	t->pid = task_pid_nr(current);
 	/* As tracepoints do: no task_lock() for a name that is only shown. */
 	memcpy(t->comm, current->comm, TASK_COMM_LEN);
+	list_add_tail(&req->node, &h->requests);
 	spin_unlock(&h->lock);
-	return seq;
+}
+
+/**
+ * vfio_mig_history_arc - record an arc the driver is about to take
+ * @vdev: the device
+ * @cur: the driver's state, under its state lock
+ * @next: the state the arc leads to
+ *
+ * Called from vfio_mig_get_next_state(). The arc belongs to the SET that
+ * the calling task has in progress on @vdev; a task has at most one, and a
+ * driver takes its arcs in the task that asked. An arc outside any SET is
+ * not recorded.
+ */
+void vfio_mig_history_arc(struct vfio_device *vdev,
+			  enum vfio_device_mig_state cur,
+			  enum vfio_device_mig_state next)
+{
+	struct vfio_mig_history *h = vdev->mig_history;
+	struct vfio_mig_transition *t;
+	struct vfio_mig_request *req;
+
+	if (!h)
+		return;
+
+	spin_lock(&h->lock);
+	list_for_each_entry(req, &h->requests, node) {
+		if (req->task != current)
+			continue;
+		t = vfio_mig_history_slot(h->ring, req->seq);
+		/* Not when newer transitions took its slot meanwhile. */
+		if (t->seq != req->seq)
+			break;
+		if (!t->arcs)
+			t->path[0] = cur;
+		if (t->arcs < VFIO_MIG_ARCS_MAX)
+			t->path[t->arcs + 1] = next;
+		if (t->arcs < U8_MAX)
+			t->arcs++;
+		break;
+	}
+	spin_unlock(&h->lock);
 }
 
 /**
  * vfio_mig_history_end - record the end of a migration state change
  * @vdev: the device
- * @seq: what vfio_mig_history_begin() returned
- * @result: what mig_ops->migration_set_state() returned, 0 or -errno
+ * @req: as vfio_mig_history_begin() filled it
+ * @result: what the ioctl returns to userspace, 0 or -errno
  *
- * On failure the driver is asked for the state it is left in. A record that
- * fell off the ring while the transition ran is not written again.
+ * A record that fell off the ring while the transition ran is not written
+ * again; the failure is still counted.
  */
-void vfio_mig_history_end(struct vfio_device *vdev, u64 seq, int result)
+void vfio_mig_history_end(struct vfio_device *vdev,
+			  struct vfio_mig_request *req, int result)
 {
 	struct vfio_mig_history *h = vdev->mig_history;
 	struct vfio_mig_transition *t;
-	u8 after = 0;
 
-	if (!h || !seq)
+	if (!req->seq)
 		return;
 
-	if (result)
-		after = vfio_mig_current_state(vdev);
 	spin_lock(&h->lock);
-	t = vfio_mig_history_slot(h->ring, seq);
-	if (t->seq == seq) {
-		t->duration_ns = local_clock() - t->start_ns;
+	list_del(&req->node);
+	t = vfio_mig_history_slot(h->ring, req->seq);
+	if (t->seq == req->seq) {
+		t->mono_ns = ktime_get_ns() - t->mono_ns;
 		t->result = result;
 		t->done = true;
-		if (result)
-			t->after = after;
 	}
 	if (result)
 		h->failures++;
 	spin_unlock(&h->lock);
 }
 
+/* "STOP>STOP_COPY": where each arc led, "none" for a SET without one. */
+static void vfio_mig_arcs_show(struct seq_file *s,
+			       const struct vfio_mig_transition *t)
+{
+	char arcs[80] = "none";
+	size_t len = 0;
+	int i;
+
+	for (i = 1; i <= min_t(int, t->arcs, VFIO_MIG_ARCS_MAX); i++)
+		len += scnprintf(arcs + len, sizeof(arcs) - len, "%s%s",
+				 i > 1 ? ">" : "",
+				 vfio_mig_state_name(t->path[i]));
+	if (t->arcs > VFIO_MIG_ARCS_MAX)
+		scnprintf(arcs + len, sizeof(arcs) - len, ">...");
+	seq_printf(s, " %-27s", arcs);
+}
+
 /*
- * One line per transition, in the format debugfs-vfio documents; a
- * transition still running shows how long it has run so far.
+ * One line per transition, in the format debugfs-vfio-history documents;
+ * a transition still running shows how long it has run so far.
  */
 static void vfio_mig_transition_show(struct seq_file *s,
 				     const struct vfio_mig_transition *t,
 				     u64 now)
 {
-	u64 duration = t->done ? t->duration_ns : now - t->start_ns;
+	u64 duration = t->done ? t->mono_ns : now - t->mono_ns;
 	char result[32] = "running";
 	u32 start_ns;
 	u64 start_s;
@@ -182,12 +233,13 @@ static void vfio_mig_transition_show(struct seq_file *s,
 		strscpy(result, "0", sizeof(result));
 	start_s = div_u64_rem(t->start_ns, NSEC_PER_SEC, &start_ns);
 
-	seq_printf(s, "%6llu %5llu.%06u %11llu %-18s %-11s %-11s %-11s %7d %s\n",
+	seq_printf(s, "%6llu %5llu.%06u %11llu %-18s %-12s %-12s",
 		   t->seq, start_s, start_ns / (u32)NSEC_PER_USEC,
 		   div_u64(duration, NSEC_PER_USEC), result,
-		   vfio_mig_state_name(t->from), vfio_mig_state_name(t->to),
-		   t->done ? vfio_mig_state_name(t->after) : "-",
-		   t->pid, t->comm);
+		   t->arcs ? vfio_mig_state_name(t->path[0]) : "-",
+		   vfio_mig_state_name(t->to));
+	vfio_mig_arcs_show(s, t);
+	seq_printf(s, " %7d %7d %s\n", t->tgid, t->pid, t->comm);
 }
 
 static int vfio_mig_history_show(struct seq_file *s, void *unused)
@@ -206,14 +258,15 @@ static int vfio_mig_history_show(struct seq_file *s, void *unused)
 	failures = h->failures;
 	if (h->ring)
 		memcpy(ring, h->ring, VFIO_MIG_HISTORY_LEN * sizeof(*ring));
+	/* Under the lock: no running transition started after it. */
+	now = ktime_get_ns();
 	spin_unlock(&h->lock);
-	now = local_clock();
 
 	first = count > VFIO_MIG_HISTORY_LEN ?
 		count - VFIO_MIG_HISTORY_LEN + 1 : 1;
 	seq_printf(s, "# transitions %llu failures %llu shown %llu\n",
 		   count, failures, count - first + 1);
-	seq_puts(s, "#  seq        start duration_us result             from        to          after           pid comm\n");
+	seq_puts(s, "#  seq        start duration_us result             from         to           arcs                            pid     tid comm\n");
 	for (seq = first; seq <= count; seq++)
 		vfio_mig_transition_show(s, vfio_mig_history_slot(ring, seq),
 					 now);
@@ -223,41 +276,38 @@ static int vfio_mig_history_show(struct seq_file *s, void *unused)
 DEFINE_SHOW_ATTRIBUTE(vfio_mig_history);
 
 /**
- * vfio_mig_history_init - start keeping the migration history of a device
- * @vdev: the device, just given its debugfs directory
+ * vfio_mig_history_create - start keeping the migration history of a device
+ * @vdev: the device, not yet reachable by userspace
+ * @mig_dir: its migration/ directory in debugfs
  *
- * Creates migration/history next to migration/state. Like the rest of
- * debugfs this never fails: without debugfs, or without memory for the
- * ring, the device keeps no history and has no history file.
+ * Creates migration/history. Like the rest of debugfs this never fails:
+ * without debugfs, or without memory, the device keeps no history.
  */
-void vfio_mig_history_init(struct vfio_device *vdev)
+void vfio_mig_history_create(struct vfio_device *vdev, struct dentry *mig_dir)
 {
-	struct dentry *mig_dir;
+	struct vfio_mig_history *h;
 
-	if (!vdev->mig_ops)
+	/* Nobody could read a history without debugfs. */
+	if (IS_ERR(mig_dir))
 		return;
-	/* NULL when debugfs is unavailable: nobody could read a history. */
-	mig_dir = debugfs_lookup("migration", vdev->debug_root);
-	if (!mig_dir)
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
 		return;
-
-	vdev->mig_history = kzalloc(sizeof(*vdev->mig_history), GFP_KERNEL);
-	if (vdev->mig_history) {
-		spin_lock_init(&vdev->mig_history->lock);
-		debugfs_create_file("history", 0444, mig_dir, vdev,
-				    &vfio_mig_history_fops);
-	}
-	dput(mig_dir);
+	spin_lock_init(&h->lock);
+	INIT_LIST_HEAD(&h->requests);
+	vdev->mig_history = h;
+	debugfs_create_file("history", 0444, mig_dir, vdev,
+			    &vfio_mig_history_fops);
 }
 
 /**
- * vfio_mig_history_exit - free the migration history of a device
+ * vfio_mig_history_free - free the migration history of a device
  * @vdev: the device, its debugfs directory already removed
  *
- * No reader is left once the directory is gone, and no ioctl: userspace
- * has closed the device before it is unregistered.
+ * No reader is left once the directory is gone, and no SET: userspace has
+ * closed the device before it is unregistered.
  */
-void vfio_mig_history_exit(struct vfio_device *vdev)
+void vfio_mig_history_free(struct vfio_device *vdev)
 {
 	if (vdev->mig_history)
 		kfree(vdev->mig_history->ring);

@@ -51,8 +51,8 @@ static void show_history(struct vfio_dev *dev)
 
 /*
  * The second migration goes wrong: one byte of the stream changes on its
- * way to the destination. state says the destination is in ERROR; history
- * says which request failed, with which errno, after which steps.
+ * way to the destination. state says the destination is still RESUMING;
+ * history says which request failed, with which errno, after which steps.
  */
 static int failed_migration(struct vfio_dev *devs[2], struct mig_stream *stream)
 {

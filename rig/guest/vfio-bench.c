@@ -18,6 +18,8 @@
 
 #include "vfio_util.h"
 
+#define VFIO_TRACE_EVENTS	"/sys/kernel/tracing/events/vfio/enable"
+
 struct bench_sizes {
 	int few_devices;	/* registration, small batch */
 	int many_devices;	/* registration, large batch; also memory */
@@ -104,8 +106,12 @@ static void registration(const char *batch, int n, int quiet, int memory)
 		printf("BENCH slab_bytes_per_device %lld\n", (slab1 - slab0) / n);
 }
 
-/* Time per VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET, RUNNING <-> STOP. */
-static void transitions(struct vfio_dev *dev, int round_trips)
+/*
+ * Time per VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET, RUNNING <-> STOP, as
+ * figure @figure.
+ */
+static void transitions(struct vfio_dev *dev, int round_trips,
+			const char *figure)
 {
 	long long t0;
 	int i, ret, data_fd;
@@ -119,7 +125,21 @@ static void transitions(struct vfio_dev *dev, int round_trips)
 		if (ret)
 			fail("transition", ret);
 	}
-	printf("BENCH transition_ns %lld\n", (now_ns() - t0) / (2LL * round_trips));
+	printf("BENCH %s %lld\n", figure, (now_ns() - t0) / (2LL * round_trips));
+}
+
+/* The same with the vfio trace events on, writing to the trace buffer. */
+static void traced_transitions(struct vfio_dev *dev, int round_trips)
+{
+	int ret;
+
+	ret = write_file(VFIO_TRACE_EVENTS, "1");
+	if (ret)
+		fail(VFIO_TRACE_EVENTS, ret);
+	transitions(dev, round_trips, "transition_traced_ns");
+	ret = write_file(VFIO_TRACE_EVENTS, "0");
+	if (ret)
+		fail(VFIO_TRACE_EVENTS, ret);
 }
 
 /* Time per open + read + close of @path; not printed if it is missing. */
@@ -161,7 +181,8 @@ int main(int argc, char **argv)
 		fail("open a migdev device", ret);
 	/* Short measurements, repeated, so that the host takes a median. */
 	for (i = 0; i < sz->repeats; i++) {
-		transitions(&dev, sz->round_trips);
+		transitions(&dev, sz->round_trips, "transition_ns");
+		traced_transitions(&dev, sz->round_trips);
 		/* After that many transitions the history ring is full. */
 		snprintf(path, sizeof(path),
 			 VFIO_DEBUGFS "/%s/migration/state", dev.uuid);

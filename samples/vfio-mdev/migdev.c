@@ -6,10 +6,13 @@
  * Each device has one region, BAR0: region_size bytes of memory that
  * userspace reads and writes through the device fd. Migration carries that
  * memory from a source device to a destination device: STOP_COPY produces a
- * stream (a header, then the memory), RESUMING takes one. Two files in the
- * device's VFIO debugfs directory inject faults: fail_next makes the next
- * request for a given state fail, stall_next makes it take a given time
- * (unless fault_injection=0, as when measuring what the core costs).
+ * stream (a header, then the memory), RESUMING takes one. Files in
+ * migration/migdev/ of the device's VFIO debugfs directory inject faults and
+ * count calls (unless fault_injection=0, as when measuring what the core
+ * costs): fail_next makes the next request for a given state fail,
+ * stall_next makes it take a given time, hold_lock holds the state lock
+ * for a while outside any request, and get_state_calls counts the core's
+ * calls of migration_get_state().
  *
  *	echo $(uuidgen) > /sys/class/mdev_bus/migdev/mdev_supported_types/migdev-basic/create
  */
@@ -42,11 +45,12 @@ MODULE_PARM_DESC(region_size, "Bytes of BAR0 memory per device, 1 to 4 MiB (defa
 static bool fault_injection = true;
 module_param(fault_injection, bool, 0444);
 MODULE_PARM_DESC(fault_injection,
-		 "Add fail_next and stall_next to each device's debugfs (default on)");
+		 "Add fault injection and call counting to each device's debugfs (default on)");
 
 /*
  * The migration stream: this header, then @length bytes of BAR0. @crc is
- * the CRC-32 (as zlib computes it) of those bytes. All fields little endian.
+ * the CRC-32 (as zlib computes it) of those bytes; @reserved is zero. All
+ * fields little endian.
  */
 struct migdev_stream_header {
 	__le32 magic;
@@ -85,6 +89,8 @@ struct migdev_state {
 	u8 *region;
 	struct migdev_file *saving;
 	struct migdev_file *resuming;
+
+	unsigned long get_state_calls;
 
 	struct migdev_fault fail;
 	struct migdev_fault stall;
@@ -137,28 +143,35 @@ static ssize_t migdev_save_read(struct file *filp, char __user *buf,
 	return ret;
 }
 
+/*
+ * The data fds are streams, so the VFS does not serialise callers on the
+ * file position: several threads may write one fd at once. The position
+ * is therefore read, checked and moved only under mf->lock.
+ */
 static ssize_t migdev_resume_write(struct file *filp, const char __user *buf,
 				   size_t len, loff_t *pos)
 {
 	struct migdev_file *mf = filp->private_data;
-	loff_t off = filp->f_pos;
-	ssize_t ret = len;
+	size_t off;
+	ssize_t ret;
 
 	if (pos)
 		return -ESPIPE;
 
 	mutex_lock(&mf->lock);
+	off = filp->f_pos;
 	if (mf->disabled) {
 		ret = -ENODEV;
-	} else if (mf->overflow || len > mf->size - off) {
+	} else if (mf->overflow || off > mf->size || len > mf->size - off) {
 		/* Remembered, so that leaving RESUMING fails too. */
 		mf->overflow = true;
 		ret = -EFBIG;
 	} else if (copy_from_user(mf->buf + off, buf, len)) {
 		ret = -EFAULT;
 	} else {
-		filp->f_pos += len;
-		mf->len = max_t(size_t, mf->len, filp->f_pos);
+		filp->f_pos = off + len;
+		mf->len = max(mf->len, off + len);
+		ret = len;
 	}
 	mutex_unlock(&mf->lock);
 	return ret;
@@ -287,7 +300,8 @@ static int migdev_load(struct migdev_state *md, struct migdev_file *mf)
 		ret = -ENODATA;
 	else if (le32_to_cpu(hdr->magic) != MIGDEV_STREAM_MAGIC)
 		ret = -EBADMSG;
-	else if (le32_to_cpu(hdr->version) != MIGDEV_STREAM_VERSION)
+	else if (le32_to_cpu(hdr->version) != MIGDEV_STREAM_VERSION ||
+		 hdr->reserved)
 		ret = -EPROTONOSUPPORT;
 	else if (le64_to_cpu(hdr->length) != region_size)
 		ret = -EMSGSIZE;
@@ -333,10 +347,13 @@ static struct file *migdev_step(struct migdev_state *md,
 	if (cur == VFIO_DEVICE_STATE_STOP && next == VFIO_DEVICE_STATE_RESUMING)
 		return migdev_resume(md);
 
+	/* A bad stream keeps the device in RESUMING, its data fd open. */
 	if (cur == VFIO_DEVICE_STATE_RESUMING && next == VFIO_DEVICE_STATE_STOP) {
 		ret = migdev_load(md, md->resuming);
+		if (ret)
+			return ERR_PTR(ret);
 		migdev_disable_files(md);
-		return ret ? ERR_PTR(ret) : NULL;
+		return NULL;
 	}
 
 	/* vfio_mig_get_next_state() only returns the arcs above. */
@@ -359,6 +376,12 @@ static unsigned int migdev_fault_take(struct migdev_fault *f,
 	return value;
 }
 
+/*
+ * A failed arc leaves the device in the state it was in before that arc,
+ * as mlx5 and mtty do: userspace can then retry, go elsewhere or reset.
+ * ERROR is for a device that can reach no valid state, and this one always
+ * can, so it never enters it.
+ */
 static struct file *migdev_set_state(struct vfio_device *vdev,
 				     enum vfio_device_mig_state new_state)
 {
@@ -370,12 +393,6 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 
 	mutex_lock(&md->state_mutex);
 
-	/* Only a reset leaves ERROR, and the FSM helper has no arcs from it. */
-	if (md->mig_state == VFIO_DEVICE_STATE_ERROR) {
-		mutex_unlock(&md->state_mutex);
-		return ERR_PTR(-EINVAL);
-	}
-
 	fault = migdev_fault_take(&md->stall, new_state);
 	if (fault)
 		msleep_interruptible(fault);
@@ -383,7 +400,7 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 	fault = migdev_fault_take(&md->fail, new_state);
 	if (fault) {
 		res = ERR_PTR(-(long)fault);
-		goto err_state;
+		goto out_unlock;
 	}
 
 	while (md->mig_state != new_state) {
@@ -395,22 +412,16 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 		}
 		res = migdev_step(md, next);
 		if (IS_ERR(res))
-			goto err_state;
+			break;
 		md->mig_state = next;
 		/* Only the last arc may return a data file. */
 		if (WARN_ON(res && next != new_state)) {
 			fput(res);
 			res = ERR_PTR(-EINVAL);
-			goto err_state;
+			break;
 		}
 	}
-	mutex_unlock(&md->state_mutex);
-	return res;
-
-err_state:
-	/* A failed arc leaves the device in ERROR until it is reset. */
-	migdev_disable_files(md);
-	md->mig_state = VFIO_DEVICE_STATE_ERROR;
+out_unlock:
 	mutex_unlock(&md->state_mutex);
 	return res;
 }
@@ -422,6 +433,7 @@ static int migdev_get_state(struct vfio_device *vdev,
 
 	mutex_lock(&md->state_mutex);
 	*curr_state = md->mig_state;
+	md->get_state_calls++;
 	mutex_unlock(&md->state_mutex);
 	return 0;
 }
@@ -543,13 +555,12 @@ static void migdev_close_device(struct vfio_device *vdev)
 	mutex_unlock(&md->state_mutex);
 }
 
-#if IS_ENABLED(CONFIG_VFIO_DEBUGFS)
 /*
- * Fault injection, through two files in the device's VFIO debugfs
- * directory. Each takes "<STATE> <value>", or "none", and reads back the
- * same way:
- *   fail_next   the next request for STATE fails with errno value
- *               and leaves the device in ERROR
+ * Fault injection, through two files in migration/migdev/ of the device's
+ * VFIO debugfs directory. Each takes "<STATE> <value>", or "none", and
+ * reads back the same way:
+ *   fail_next   the next request for STATE fails with errno value before
+ *               any arc is taken; the device stays where it was
  *   stall_next  the next request for STATE first sleeps value ms,
  *               holding the state mutex, like a driver that is stuck
  */
@@ -611,6 +622,38 @@ static ssize_t migdev_fault_write(struct file *file, const char __user *ubuf,
 	return len;
 }
 
+/*
+ * hold_lock: writing a number of ms holds the state mutex that long in the
+ * writer, like a driver that holds its lock across firmware work while
+ * nothing is asked of it.
+ */
+static ssize_t migdev_hold_lock_write(struct file *file,
+				      const char __user *ubuf, size_t len,
+				      loff_t *ppos)
+{
+	struct migdev_state *md = file->private_data;
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 10, &ms);
+	if (ret)
+		return ret;
+	if (!ms || ms > MIGDEV_STALL_MAX_MS)
+		return -EINVAL;
+
+	mutex_lock(&md->state_mutex);
+	msleep_interruptible(ms);
+	mutex_unlock(&md->state_mutex);
+	return len;
+}
+
+static const struct file_operations migdev_hold_lock_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = migdev_hold_lock_write,
+	.llseek = no_llseek,
+};
+
 static const struct file_operations migdev_fault_fops = {
 	.owner = THIS_MODULE,
 	.open = migdev_fault_open,
@@ -621,21 +664,33 @@ static const struct file_operations migdev_fault_fops = {
 };
 
 /*
- * The files live in the directory the VFIO core made for the device, and
- * the core removes them with it when the device is unregistered.
+ * The files live in migration/migdev/, under the directory the VFIO core
+ * made for the device (the subdirectory per driver is mainline's
+ * convention), and the core removes them with it when the device is
+ * unregistered. Without CONFIG_VFIO_DEBUGFS, debug_root is NULL and a
+ * file made under it would land at the top of debugfs.
  */
 static void migdev_debugfs_init(struct migdev_state *md)
 {
-	if (!fault_injection)
+	struct dentry *mig_dir, *dir;
+
+	if (!IS_ENABLED(CONFIG_VFIO_DEBUGFS) || !fault_injection)
 		return;
-	debugfs_create_file("fail_next", 0644, md->vdev.debug_root, &md->fail,
+
+	mig_dir = debugfs_lookup("migration", md->vdev.debug_root);
+	if (!mig_dir)
+		return;
+	dir = debugfs_create_dir(MIGDEV_NAME, mig_dir);
+	debugfs_create_file("fail_next", 0644, dir, &md->fail,
 			    &migdev_fault_fops);
-	debugfs_create_file("stall_next", 0644, md->vdev.debug_root,
-			    &md->stall, &migdev_fault_fops);
+	debugfs_create_file("stall_next", 0644, dir, &md->stall,
+			    &migdev_fault_fops);
+	debugfs_create_file("hold_lock", 0200, dir, md,
+			    &migdev_hold_lock_fops);
+	debugfs_create_ulong("get_state_calls", 0444, dir,
+			     &md->get_state_calls);
+	dput(mig_dir);
 }
-#else
-static void migdev_debugfs_init(struct migdev_state *md) { }
-#endif
 
 static void migdev_fault_init(struct migdev_fault *f, unsigned int max)
 {

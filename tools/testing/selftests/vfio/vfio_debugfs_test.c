@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
@@ -50,7 +49,7 @@ static void dir_list(const char *dir, char *out, size_t size)
 	char _buf[64], _line[64];					\
 									\
 	snprintf(_line, sizeof(_line), "%s\n", mig_state_name(_want));	\
-	ASSERT_EQ(strlen(_line),					\
+	ASSERT_EQ((int)strlen(_line),					\
 		  debugfs_read(_dev->uuid, "migration/state", _buf,	\
 			       sizeof(_buf)));				\
 	ASSERT_STREQ(_line, _buf);					\
@@ -72,8 +71,6 @@ FIXTURE(migdev) {
 
 FIXTURE_SETUP(migdev)
 {
-	if (path_exists(MIGDEV_TYPE))
-		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&self->dev, MIGDEV_TYPE));
 }
 
@@ -82,17 +79,22 @@ FIXTURE_TEARDOWN(migdev)
 	vfio_dev_destroy(&self->dev);
 }
 
+/* The core's files, and migdev's own under migration/migdev/. */
 TEST_F(migdev, layout)
 {
 	char path[PATH_MAX], names[256];
 
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", self->dev.uuid);
 	dir_list(path, names, sizeof(names));
-	ASSERT_STREQ("fail_next migration stall_next", names);
+	ASSERT_STREQ("migration", names);
 
 	strcat(path, "/migration");
 	dir_list(path, names, sizeof(names));
-	ASSERT_STREQ("features history state", names);
+	ASSERT_STREQ("features history migdev state", names);
+
+	strcat(path, "/migdev");
+	dir_list(path, names, sizeof(names));
+	ASSERT_STREQ("fail_next get_state_calls hold_lock stall_next", names);
 }
 
 TEST_F(migdev, initial_state)
@@ -106,15 +108,16 @@ TEST_F(migdev, features_match_uapi)
 	uint64_t flags;
 
 	ASSERT_EQ(0, vfio_mig_flags(self->dev.fd, &flags));
-	ASSERT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P, flags);
+	ASSERT_EQ((uint64_t)(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P),
+		  flags);
 	if (flags & VFIO_MIGRATION_STOP_COPY)
 		strcat(want, "stop-copy\n");
 	if (flags & VFIO_MIGRATION_P2P)
 		strcat(want, "p2p\n");
 
-	ASSERT_EQ(strlen(want), debugfs_read(self->dev.uuid,
-					     "migration/features",
-					     buf, sizeof(buf)));
+	ASSERT_EQ((int)strlen(want),
+		  debugfs_read(self->dev.uuid, "migration/features", buf,
+			       sizeof(buf)));
 	ASSERT_STREQ("stop-copy\np2p\n", buf);
 	ASSERT_STREQ(want, buf);
 }
@@ -141,8 +144,6 @@ TEST(one_dir_per_device)
 	char path[PATH_MAX];
 	int i;
 
-	if (path_exists(MIGDEV_TYPE))
-		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, vfio_dev_create(&devs[i], MIGDEV_TYPE));
 	for (i = 0; i < 3; i++) {
@@ -201,8 +202,6 @@ FIXTURE_SETUP(arc)
 	struct mig_step step = { 0 };
 	int i;
 
-	if (path_exists(MIGDEV_TYPE))
-		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&self->dev, MIGDEV_TYPE));
 	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
 	for (i = 0; i < 5 && variant->path[i]; i++) {
@@ -270,8 +269,6 @@ FIXTURE(migration) {
 
 FIXTURE_SETUP(migration)
 {
-	if (path_exists(MIGDEV_TYPE))
-		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&self->src, MIGDEV_TYPE));
 	ASSERT_EQ(0, vfio_dev_create(&self->dst, MIGDEV_TYPE));
 	self->devs[0] = &self->src;
@@ -321,8 +318,53 @@ TEST_F(migration, qemu_sequence)
 }
 
 /*
+ * A load that fails leaves the destination in RESUMING, and its data fd
+ * still takes writes: the rest of the stream, written after the failure,
+ * loads at the next RESUMING -> STOP, which checks the stream again.
+ */
+TEST_F(migration, resume_after_failed_load)
+{
+	size_t part = sizeof(struct migdev_stream_header) + 10;
+	uint8_t *want = malloc(self->size), *got = malloc(self->size);
+	struct mig_stream head, tail;
+	int data_fd, none;
+	size_t i;
+
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, got);
+	ASSERT_EQ(0, bar0_read(self->src.fd, want, self->size));
+	/* The source's half of the migration, and the destination to STOP. */
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, vfio_mig_step(self->devs, &qemu_migration[i],
+					   &self->stream));
+	head.data = self->stream.data;
+	head.len = part;
+	tail.data = self->stream.data + part;
+	tail.len = self->stream.len - part;
+
+	ASSERT_EQ(0, vfio_mig_set(self->dst.fd, VFIO_DEVICE_STATE_RESUMING,
+				  &data_fd));
+	ASSERT_LE(0, data_fd);
+	ASSERT_EQ(0, stream_write(data_fd, &head));
+	ASSERT_EQ(-ENODATA, vfio_mig_set(self->dst.fd, VFIO_DEVICE_STATE_STOP,
+					 &none));
+	ASSERT_STATE(&self->dst, VFIO_DEVICE_STATE_RESUMING);
+
+	ASSERT_EQ(0, stream_write(data_fd, &tail));
+	ASSERT_EQ(0, vfio_mig_set(self->dst.fd, VFIO_DEVICE_STATE_STOP, &none));
+	ASSERT_STATE(&self->dst, VFIO_DEVICE_STATE_STOP);
+	close(data_fd);
+
+	ASSERT_EQ(0, bar0_read(self->dst.fd, got, self->size));
+	ASSERT_EQ(0, memcmp(want, got, self->size));
+	free(want);
+	free(got);
+}
+
+/*
  * A bad stream makes RESUMING -> STOP fail with the errno the sample
- * documents, and the destination then reads ERROR.
+ * documents. Like any failed arc, it leaves the destination where it was,
+ * in RESUMING, from which a reset still brings it back to RUNNING.
  */
 FIXTURE(bad_stream) {
 	struct vfio_dev src, dst;
@@ -349,6 +391,11 @@ FIXTURE_VARIANT_ADD(bad_stream, bad_magic) {
 
 FIXTURE_VARIANT_ADD(bad_stream, wrong_version) {
 	.offset = offsetof(struct migdev_stream_header, version), .change = 1,
+	.load_errno = EPROTONOSUPPORT,
+};
+
+FIXTURE_VARIANT_ADD(bad_stream, reserved_set) {
+	.offset = offsetof(struct migdev_stream_header, reserved), .change = 1,
 	.load_errno = EPROTONOSUPPORT,
 };
 
@@ -382,8 +429,6 @@ FIXTURE_SETUP(bad_stream)
 {
 	int i;
 
-	if (path_exists(MIGDEV_TYPE))
-		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&self->src, MIGDEV_TYPE));
 	ASSERT_EQ(0, vfio_dev_create(&self->dst, MIGDEV_TYPE));
 	self->devs[0] = &self->src;
@@ -401,16 +446,18 @@ FIXTURE_TEARDOWN(bad_stream)
 	vfio_dev_destroy(&self->dst);
 }
 
-TEST_F(bad_stream, resuming_fails_to_error)
+TEST_F(bad_stream, load_fails_in_resuming)
 {
 	struct mig_stream *s = &self->stream;
+	uint8_t *data;
 	int data_fd;
 
 	if (variant->change) {
 		s->data[variant->offset] += variant->change;
 	} else if (variant->offset == SIZE_MAX) {
-		s->data = realloc(s->data, s->len + 1);
-		ASSERT_NE(NULL, s->data);
+		data = realloc(s->data, s->len + 1);
+		ASSERT_NE(NULL, data);
+		s->data = data;
 		s->data[s->len++] = 0;
 	} else {
 		s->len = variant->offset;
@@ -426,36 +473,46 @@ TEST_F(bad_stream, resuming_fails_to_error)
 	ASSERT_EQ(-variant->load_errno,
 		  vfio_mig_set(self->dst.fd, VFIO_DEVICE_STATE_STOP, &data_fd));
 	ASSERT_EQ(-1, data_fd);
-	ASSERT_STATE(&self->dst, VFIO_DEVICE_STATE_ERROR);
+	ASSERT_STATE(&self->dst, VFIO_DEVICE_STATE_RESUMING);
+
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	ASSERT_STATE(&self->dst, VFIO_DEVICE_STATE_RUNNING);
 }
 
-/* An injected failure shows as ERROR; a reset brings back RUNNING. */
-TEST_F(migdev, injected_failure_then_reset)
+/*
+ * fail_next fails the next request for its state, before any arc is
+ * taken: the device stays where it was, and the next request goes ahead.
+ */
+TEST_F(migdev, injected_failure_keeps_state)
 {
 	char buf[64];
 	int data_fd;
 
-	ASSERT_EQ(0, debugfs_write(self->dev.uuid, "fail_next", "STOP 5"));
-	ASSERT_EQ(7, debugfs_read(self->dev.uuid, "fail_next", buf, sizeof(buf)));
+	/* RUNNING -> STOP passes through RUNNING_P2P, were an arc taken. */
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_FAIL_NEXT, "STOP 5"));
+	ASSERT_EQ(7, debugfs_read(self->dev.uuid, MIGDEV_FAIL_NEXT, buf,
+				  sizeof(buf)));
 	ASSERT_STREQ("STOP 5\n", buf);
+	ASSERT_EQ(-EIO, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
+				     &data_fd));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
+	ASSERT_EQ(5, debugfs_read(self->dev.uuid, MIGDEV_FAIL_NEXT, buf,
+				  sizeof(buf)));
+	ASSERT_STREQ("none\n", buf);
 
-	/* Not for this state: no effect. */
+	/* Not for this state: no effect, and it stays set. */
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_FAIL_NEXT, "STOP 5"));
 	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_RUNNING_P2P,
 				  &data_fd));
 	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING_P2P);
-
 	ASSERT_EQ(-EIO, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
 				     &data_fd));
-	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_ERROR);
-	ASSERT_EQ(5, debugfs_read(self->dev.uuid, "fail_next", buf, sizeof(buf)));
-	ASSERT_STREQ("none\n", buf);
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING_P2P);
 
-	/* Only a reset leaves ERROR. */
-	ASSERT_EQ(-EINVAL, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_RUNNING,
-					&data_fd));
-	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_ERROR);
-	ASSERT_EQ(0, ioctl(self->dev.fd, VFIO_DEVICE_RESET));
-	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
+	/* Once only. */
+	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
+				  &data_fd));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_STOP);
 }
 
 TEST_F(migdev, fault_files_reject_bad_values)
@@ -469,129 +526,54 @@ TEST_F(migdev, fault_files_reject_bad_values)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid, "fail_next",
-						 bad[i])) TH_LOG("bad[%zu]", i);
-	EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid, "stall_next",
+		EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid,
+						 MIGDEV_FAIL_NEXT, bad[i]))
+			TH_LOG("bad[%zu]", i);
+	EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid, MIGDEV_STALL_NEXT,
 					 "STOP 60001"));
-	ASSERT_EQ(0, debugfs_write(self->dev.uuid, "stall_next", "STOP_COPY 60000\n"));
-	ASSERT_EQ(16, debugfs_read(self->dev.uuid, "stall_next", buf, sizeof(buf)));
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_STALL_NEXT,
+				   "STOP_COPY 60000\n"));
+	ASSERT_EQ(16, debugfs_read(self->dev.uuid, MIGDEV_STALL_NEXT, buf,
+				   sizeof(buf)));
 	ASSERT_STREQ("STOP_COPY 60000\n", buf);
-	ASSERT_EQ(0, debugfs_write(self->dev.uuid, "stall_next", "none"));
-	ASSERT_EQ(5, debugfs_read(self->dev.uuid, "stall_next", buf, sizeof(buf)));
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_STALL_NEXT, "none"));
+	ASSERT_EQ(5, debugfs_read(self->dev.uuid, MIGDEV_STALL_NEXT, buf,
+				  sizeof(buf)));
 	ASSERT_STREQ("none\n", buf);
-	ASSERT_EQ(5, debugfs_read(self->dev.uuid, "fail_next", buf, sizeof(buf)));
+	ASSERT_EQ(5, debugfs_read(self->dev.uuid, MIGDEV_FAIL_NEXT, buf,
+				  sizeof(buf)));
 	ASSERT_STREQ("none\n", buf);
-}
-
-/* seq_file semantics: 1-byte reads give the same bytes; EOF stays EOF. */
-TEST_F(migdev, bytewise_read)
-{
-	char path[PATH_MAX], whole[64], bytes[64];
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/features",
-		 self->dev.uuid);
-	ASSERT_EQ(14, read_file(path, whole, sizeof(whole)));
-
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	while ((n = read(fd, bytes + len, 1)) == 1)
-		len++;
-	ASSERT_EQ(0, n);
-	ASSERT_EQ(0, read(fd, bytes, sizeof(bytes)));
-	bytes[len] = '\0';
-	ASSERT_STREQ(whole, bytes);
-	close(fd);
 }
 
 /*
- * The ABI files are read-only. debugfs lets root open them for writing
- * (root is not held to the mode), but they have no write method. As root,
- * truncate succeeds, as on any debugfs file (debugfs_setattr()), and
- * changes nothing.
+ * What VFIO promises of its own files: they are read-only (mode 0444),
+ * and a write, even by root, who may open them for writing, is refused
+ * and changes nothing. How it is refused (the errno) is debugfs's and
+ * seq_file's business, not VFIO's, so it is not checked.
  */
 TEST_F(migdev, read_only)
 {
 	static const char * const files[] = {
-		"migration/state", "migration/features",
-	};
-	char path[PATH_MAX], buf[64];
-	struct stat st;
-	size_t i;
-	int fd;
-
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/%s",
-			 self->dev.uuid, files[i]);
-		ASSERT_EQ(0, stat(path, &st));
-		EXPECT_EQ(0444, st.st_mode & 0777);
-		fd = open(path, O_WRONLY);
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, write(fd, "STOP\n", 5));
-		EXPECT_EQ(EINVAL, errno);
-		close(fd);
-		EXPECT_EQ(-1, unlink(path));
-		EXPECT_EQ(EPERM, errno);
-		EXPECT_EQ(0, truncate(path, 0));
-		ASSERT_EQ(0, stat(path, &st));
-		EXPECT_EQ(0, st.st_size);
-	}
-
-	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/new",
-		 self->dev.uuid);
-	EXPECT_EQ(-1, open(path, O_WRONLY | O_CREAT, 0644));
-	EXPECT_EQ(EACCES, errno);
-	EXPECT_EQ(-1, mkdir(path, 0755));
-	EXPECT_EQ(EPERM, errno);
-
-	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
-	ASSERT_EQ(14, debugfs_read(self->dev.uuid, "migration/features", buf,
-				   sizeof(buf)));
-	ASSERT_STREQ("stop-copy\np2p\n", buf);
-}
-
-/* Bad pointers, global so that the compiler cannot see through them. */
-void *bad_input_null;
-void *bad_input_wild = (void *)1;
-
-/* Bad input at every door of the ABI files: clean errors, never a crash. */
-TEST_F(migdev, bad_input)
-{
-	static const char * const files[] = {
 		"migration/state", "migration/features", "migration/history",
 	};
-	struct iovec iov = { .iov_base = "STOP\n", .iov_len = 5 };
-	char path[PATH_MAX], buf[64];
+	char path[PATH_MAX], before[256], after[256];
+	struct stat st;
 	size_t i;
 	int fd;
 
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/%s",
 			 self->dev.uuid, files[i]);
-		fd = open(path, O_RDWR);
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, write(fd, "STOP\n", 5));
-		EXPECT_EQ(EINVAL, errno);
-		/* seq_file files take no positioned writes at all. */
-		EXPECT_EQ(-1, pwrite(fd, "STOP\n", 5, 0));
-		EXPECT_EQ(ESPIPE, errno);
-		EXPECT_EQ(-1, writev(fd, &iov, 1));
-		EXPECT_EQ(EINVAL, errno);
-		EXPECT_EQ(-1, write(fd, bad_input_null, 5));
-		EXPECT_EQ(EINVAL, errno);
-
-		EXPECT_EQ(0, read(fd, buf, 0));
-		EXPECT_EQ(-1, read(fd, bad_input_wild, sizeof(buf)));
-		EXPECT_EQ(EFAULT, errno);
-		EXPECT_EQ(-1, lseek(fd, -1, SEEK_SET));
-		EXPECT_EQ(EINVAL, errno);
-		EXPECT_EQ(1 << 20, lseek(fd, 1 << 20, SEEK_SET));
-		EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
-		EXPECT_EQ(0, lseek(fd, 0, SEEK_SET));
-		EXPECT_LT(0, read(fd, buf, sizeof(buf)));
-		close(fd);
+		ASSERT_EQ(0, stat(path, &st));
+		EXPECT_EQ(0444U, st.st_mode & 0777) TH_LOG("%s", files[i]);
+		ASSERT_LE(0, read_file(path, before, sizeof(before)));
+		fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			EXPECT_EQ(-1, write(fd, "STOP\n", 5)) TH_LOG("%s", files[i]);
+			close(fd);
+		}
+		ASSERT_LE(0, read_file(path, after, sizeof(after)));
+		EXPECT_STREQ(before, after);
 	}
 	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
 }
@@ -607,8 +589,6 @@ TEST(remove_while_open)
 	int status, data_fd;
 	pid_t pid;
 
-	if (path_exists(MIGDEV_TYPE))
-		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, vfio_dev_create(&dev, MIGDEV_TYPE));
 	ASSERT_EQ(0, vfio_mig_set(dev.fd, VFIO_DEVICE_STATE_RUNNING_P2P, &data_fd));
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", dev.uuid);
@@ -633,15 +613,14 @@ TEST(remove_while_open)
 
 /*
  * A state file held open across the removal of its device: later reads
- * fail with EIO, nothing crashes, and the directory is gone.
+ * fail (with what errno is debugfs's choice), nothing crashes, and the
+ * directory is gone.
  */
 TEST(state_open_across_remove)
 {
 	char uuid[37], path[PATH_MAX], buf[64];
 	int fd;
 
-	if (path_exists(MIGDEV_TYPE))
-		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
 	ASSERT_EQ(0, mdev_create(MIGDEV_TYPE, uuid));
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/state", uuid);
 	fd = open(path, O_RDONLY);
@@ -651,13 +630,19 @@ TEST(state_open_across_remove)
 
 	ASSERT_EQ(0, mdev_remove(uuid));
 	ASSERT_EQ(-1, read(fd, buf, sizeof(buf)));
-	EXPECT_EQ(EIO, errno);
-	ASSERT_EQ(-1, lseek(fd, 0, SEEK_SET));
-	EXPECT_EQ(EIO, errno);
 	ASSERT_EQ(0, close(fd));
 
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", uuid);
 	ASSERT_EQ(-ENOENT, path_exists(path));
 }
 
-TEST_HARNESS_MAIN
+/*
+ * Nearly every test needs migdev. Checked here, not in FIXTURE_SETUP():
+ * the 6.1 harness runs a test even after its setup called SKIP().
+ */
+int main(int argc, char **argv)
+{
+	if (path_exists(MIGDEV_TYPE))
+		ksft_exit_skip("%s is missing: load migdev\n", MIGDEV_TYPE);
+	return test_harness_run(argc, argv);
+}

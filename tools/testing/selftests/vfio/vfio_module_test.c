@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The VFIO debugfs root follows the vfio module: gone when it is unloaded,
- * back, and empty, when it is loaded again. Needs VFIO built as modules.
+ * back, and empty, when it is loaded again. Each test needs the modules it
+ * loads and unloads to be modules, not built in, and used by nothing else;
+ * otherwise it is skipped. It loads what it needs, and at the end the
+ * modules that were loaded before are loaded again, and only those.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,9 +14,9 @@
 #include "../kselftest_harness.h"
 #include "vfio_util.h"
 
-/* Users of vfio first, vfio last. */
-#define UNLOAD_ALL "rmmod migdev mtty mdev vfio_iommu_type1 vfio 2>&1"
-#define LOAD_ALL "modprobe -a vfio vfio_iommu_type1 mdev migdev mtty 2>&1"
+#define MIGDEV		KMOD_BIT(KMOD_MIGDEV)
+/* What a migdev device needs; mtty is only unloaded, to unload vfio. */
+#define MIGDEV_STACK	(VFIO_KMODS_ALL & ~KMOD_BIT(KMOD_MTTY))
 
 static int entries(const char *dir)
 {
@@ -29,28 +32,44 @@ static int entries(const char *dir)
 	return n - 2;
 }
 
-TEST(root_follows_module)
+FIXTURE(kmods) {
+	unsigned int loaded;	/* vfio_kmods[] loaded at the start */
+	char why[128];
+};
+
+FIXTURE_SETUP(kmods)
+{
+	self->loaded = vfio_kmods_loaded();
+}
+
+FIXTURE_TEARDOWN(kmods)
+{
+	EXPECT_EQ(0, vfio_kmods_restore(self->loaded));
+}
+
+TEST_F(kmods, root_follows_module)
 {
 	struct vfio_dev dev;
 	char path[PATH_MAX];
 
-	if (path_exists("/sys/module/vfio/initstate"))
-		SKIP(return, "vfio is not a loaded module");
+	if (vfio_kmods_prepare(MIGDEV_STACK, VFIO_KMODS_ALL, self->why,
+			       sizeof(self->why)))
+		SKIP(return, "%s", self->why);
 
 	ASSERT_EQ(0, path_exists(VFIO_DEBUGFS));
-	ASSERT_EQ(0, system(UNLOAD_ALL));
+	ASSERT_EQ(0, vfio_kmods_unload(VFIO_KMODS_ALL));
 	ASSERT_EQ(-ENOENT, path_exists("/sys/module/vfio"));
 	ASSERT_EQ(-ENOENT, path_exists(VFIO_DEBUGFS));
 
-	ASSERT_EQ(0, system("modprobe vfio"));
+	ASSERT_EQ(0, kmod_load("vfio", ""));
 	ASSERT_EQ(0, path_exists(VFIO_DEBUGFS));
 	ASSERT_EQ(0, entries(VFIO_DEBUGFS));
 
 	/* Unloading with no device ever registered, and once more. */
-	ASSERT_EQ(0, system("rmmod vfio"));
+	ASSERT_EQ(0, kmod_unload("vfio"));
 	ASSERT_EQ(-ENOENT, path_exists(VFIO_DEBUGFS));
 
-	ASSERT_EQ(0, system(LOAD_ALL));
+	ASSERT_EQ(0, vfio_kmods_load(MIGDEV_STACK));
 	ASSERT_EQ(0, entries(VFIO_DEBUGFS));
 	ASSERT_EQ(0, vfio_dev_create(&dev, MIGDEV_TYPE));
 	ASSERT_EQ(1, entries(VFIO_DEBUGFS));
@@ -61,66 +80,70 @@ TEST(root_follows_module)
 }
 
 /* Unloading the sample removes its devices and their directories. */
-TEST(sample_unload_removes_devices)
+TEST_F(kmods, sample_unload_removes_devices)
 {
 	char uuid[37], path[PATH_MAX];
+	int before;
 
-	if (path_exists("/sys/module/migdev/initstate"))
-		SKIP(return, "migdev is not a loaded module");
+	if (vfio_kmods_prepare(MIGDEV, MIGDEV, self->why, sizeof(self->why)))
+		SKIP(return, "%s", self->why);
 
+	before = entries(VFIO_DEBUGFS);
+	ASSERT_LE(0, before);
 	ASSERT_EQ(0, mdev_create(MIGDEV_TYPE, uuid));
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s", uuid);
 	ASSERT_EQ(0, path_exists(path));
-	ASSERT_EQ(0, system("rmmod migdev"));
+	ASSERT_EQ(0, kmod_unload("migdev"));
 	ASSERT_EQ(-ENOENT, path_exists(path));
-	ASSERT_EQ(0, entries(VFIO_DEBUGFS));
-	ASSERT_EQ(0, system("modprobe migdev"));
+	/* Devices of other drivers, if any, stay. */
+	ASSERT_EQ(before, entries(VFIO_DEBUGFS));
 }
 
 /* A device fd holds the sample module: it cannot go while in use. */
-TEST(sample_busy_while_open)
+TEST_F(kmods, sample_busy_while_open)
 {
 	struct vfio_dev dev;
 
-	if (path_exists("/sys/module/migdev/initstate"))
-		SKIP(return, "migdev is not a loaded module");
+	if (vfio_kmods_prepare(MIGDEV, MIGDEV, self->why, sizeof(self->why)))
+		SKIP(return, "%s", self->why);
 
 	ASSERT_EQ(0, vfio_dev_create(&dev, MIGDEV_TYPE));
-	ASSERT_NE(0, system("rmmod migdev 2>/dev/null"));
-	ASSERT_EQ(0, path_exists("/sys/module/migdev"));
+	ASSERT_NE(0, kmod_unload("migdev"));
+	ASSERT_TRUE(kmod_state("migdev") == KMOD_LOADED);
 	vfio_dev_destroy(&dev);
-	ASSERT_EQ(0, system("rmmod migdev && modprobe migdev"));
+	ASSERT_EQ(0, kmod_unload("migdev"));
 }
 
 /* region_size sets BAR0, and so the stream; out of range fails to load. */
-TEST(sample_region_size)
+TEST_F(kmods, sample_region_size)
 {
 	struct mig_stream stream = { 0 };
 	struct vfio_dev src, dst;
 	size_t size;
 
-	if (path_exists("/sys/module/migdev/initstate"))
-		SKIP(return, "migdev is not a loaded module");
+	if (vfio_kmods_prepare(MIGDEV, MIGDEV, self->why, sizeof(self->why)))
+		SKIP(return, "%s", self->why);
 
-	ASSERT_EQ(0, system("rmmod migdev"));
-	ASSERT_NE(0, system("modprobe migdev region_size=0 2>/dev/null"));
-	ASSERT_NE(0, system("modprobe migdev region_size=4194305 2>/dev/null"));
-	ASSERT_EQ(0, system("modprobe migdev region_size=4194304"));
+	ASSERT_EQ(0, kmod_unload("migdev"));
+	ASSERT_NE(0, kmod_load("migdev", "region_size=0"));
+	ASSERT_NE(0, kmod_load("migdev", "region_size=4194305"));
+	ASSERT_EQ(0, kmod_load("migdev", "region_size=4194304"));
 
 	ASSERT_EQ(0, vfio_dev_create(&src, MIGDEV_TYPE));
 	ASSERT_EQ(0, vfio_dev_create(&dst, MIGDEV_TYPE));
 	ASSERT_EQ(0, bar0_size(src.fd, &size));
-	ASSERT_EQ(4194304, size);
+	ASSERT_EQ((size_t)4194304, size);
 	ASSERT_EQ(0, vfio_migrate(&src, &dst, &stream));
 	ASSERT_EQ(sizeof(struct migdev_stream_header) + size, stream.len);
 	free(stream.data);
 	vfio_dev_destroy(&src);
 	vfio_dev_destroy(&dst);
 
-	ASSERT_EQ(0, system("rmmod migdev && modprobe migdev"));
+	ASSERT_EQ(0, kmod_unload("migdev"));
+	ASSERT_EQ(0, kmod_load("migdev", ""));
 	ASSERT_EQ(0, vfio_dev_create(&src, MIGDEV_TYPE));
 	ASSERT_EQ(0, bar0_size(src.fd, &size));
-	ASSERT_EQ(16384, size);
+	ASSERT_EQ((size_t)16384, size);
 	vfio_dev_destroy(&src);
 }
 

@@ -7,9 +7,12 @@
  *   migrator   migrates between pairs of devices
  *   held       removes a device while its state file is held open
  *   stalled    removes a device while a transition is stalled in the driver
- *   unloader   (migdev a module) unloads and reloads migdev, and all of VFIO
+ *   unloader   unloads and reloads migdev, and all of VFIO
  * Then, with only the readers still running, all of VFIO is unloaded and
  * loaded again, so that at least one unload happens under them.
+ * The unloads are left out where migdev, or VFIO, is built in or in use
+ * by something else; only the modules loaded at the start are unloaded,
+ * and they are all loaded again at the end.
  * A worker that sees an errno it does not expect fails the test; a kernel
  * splat panics the guest. The figures are printed before the result.
  */
@@ -38,6 +41,8 @@ static atomic_long reads, created, removed, migrations, held_removals,
 		   stalled_removals, unloads;
 static char failure[256];
 static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The modules the unloader may cycle: migdev alone, and all of VFIO. */
+static unsigned int cycle_one, cycle_all;
 
 static void fail(const char *who, const char *what, int err)
 {
@@ -164,7 +169,10 @@ static void *migrator(void *arg)
 	return NULL;
 }
 
-/* The state file held open across its device's removal reads EIO. */
+/*
+ * The state file held open across its device's removal can no longer be
+ * read (the errno is debugfs's choice).
+ */
 static void *held(void *arg)
 {
 	char uuid[37], path[PATH_MAX], buf[64];
@@ -178,7 +186,7 @@ static void *held(void *arg)
 		ret = mdev_remove(uuid);
 		if (fd < 0 || ret)
 			goto next;
-		if (read(fd, buf, sizeof(buf)) != -1 || errno != EIO)
+		if (read(fd, buf, sizeof(buf)) != -1)
 			fail(__func__, "read after removal", -EBADFD);
 		else
 			held_removals++;
@@ -218,7 +226,8 @@ static void *stalled(void *arg)
 	while (!stop) {
 		if (!worker_open(__func__, &s.dev))
 			continue;
-		ret = debugfs_write(s.dev.uuid, "stall_next", "RUNNING_P2P 300");
+		ret = debugfs_write(s.dev.uuid, MIGDEV_STALL_NEXT,
+				    "RUNNING_P2P 300");
 		if (ret) {
 			vfio_dev_destroy(&s.dev);
 			if (!gone(ret))
@@ -240,42 +249,39 @@ static void *stalled(void *arg)
 }
 
 /*
- * rmmod fails with EBUSY while a device fd holds migdev; that is fine.
- * Every fourth round takes all of VFIO down and up, under the readers.
+ * Unloading fails while a device fd or an open file holds a module; that
+ * is fine. Every fourth round takes all of VFIO down and up, if it may.
  */
 static void *unloader(void *arg)
 {
+	unsigned int mask;
 	int round = 0;
 
 	while (!stop) {
 		usleep(200 * 1000);
-		if (++round % 4 == 0) {
-			if (!system("rmmod migdev mtty mdev vfio_iommu_type1 vfio 2>/dev/null"))
-				unloads++;
-			if (system("modprobe -a vfio vfio_iommu_type1 mdev migdev mtty"))
-				fail(__func__, "modprobe all", -EIO);
-		} else {
-			if (!system("rmmod migdev 2>/dev/null"))
-				unloads++;
-			if (system("modprobe migdev"))
-				fail(__func__, "modprobe migdev", -EIO);
-		}
+		mask = (++round % 4 == 0 && cycle_all) ? cycle_all : cycle_one;
+		if (!vfio_kmods_unload(mask))
+			unloads++;
+		if (vfio_kmods_load(mask))
+			fail(__func__, "load", -EIO);
 	}
 	return NULL;
 }
 
 FIXTURE(stress) {
+	unsigned int loaded;	/* vfio_kmods[] loaded at the start */
 };
 
 FIXTURE_SETUP(stress)
 {
+	self->loaded = vfio_kmods_loaded();
 }
 
 FIXTURE_TEARDOWN(stress)
 {
+	EXPECT_EQ(0, vfio_kmods_restore(self->loaded));
 }
 
-/* Long enough for the workers to wind down under KASAN and TCG. */
 /*
  * Unload all of VFIO under the readers. A reader that holds a file open
  * holds the module (EBUSY), so try a few times; 1 once vfio is gone.
@@ -285,29 +291,50 @@ static int unload_all_under_readers(void)
 	int i;
 
 	for (i = 0; i < 100; i++) {
-		if (system("rmmod migdev mtty mdev vfio_iommu_type1 vfio 2>/dev/null") &&
-		    path_exists("/sys/module/vfio") != -ENOENT) {
+		if (vfio_kmods_unload(cycle_all) &&
+		    kmod_state("vfio") == KMOD_LOADED) {
 			usleep(20 * 1000);
 			continue;
 		}
-		return system("modprobe -a vfio vfio_iommu_type1 mdev migdev mtty") ?
-			-EIO : 1;
+		return vfio_kmods_load(cycle_all) ? -EIO : 1;
 	}
 	return 0;
 }
 
+/*
+ * Which modules the unloader may cycle: migdev, and all of VFIO as loaded
+ * now, if they are modules used by nothing but each other.
+ */
+static void choose_cycles(unsigned int loaded)
+{
+	unsigned int all = loaded | KMOD_BIT(KMOD_VFIO);
+	char why[128];
+
+	if (vfio_kmods_prepare(0, KMOD_BIT(KMOD_MIGDEV), why, sizeof(why))) {
+		ksft_print_msg("no unloads: %s\n", why);
+		return;
+	}
+	cycle_one = KMOD_BIT(KMOD_MIGDEV);
+	if (vfio_kmods_prepare(0, all, why, sizeof(why))) {
+		ksft_print_msg("no unloads of all of VFIO: %s\n", why);
+		return;
+	}
+	cycle_all = all;
+}
+
+/* Long enough for the workers to wind down under KASAN and TCG. */
 TEST_F_TIMEOUT(stress, all_at_once, 240)
 {
-	bool modules = !path_exists("/sys/module/migdev/initstate");
 	worker_fn workers[] = {
 		reader, reader, churn, migrator, held, stalled, unloader,
 	};
-	int i, n = ARRAY_SIZE(workers) - !modules;
-	pthread_t threads[8];
-	int ret;
+	pthread_t threads[ARRAY_SIZE(workers)];
+	int i, n, ret;
 
 	if (path_exists(MIGDEV_TYPE))
-		SKIP(return, "%s is missing: load its module", MIGDEV_TYPE);
+		SKIP(return, "%s is missing: load migdev", MIGDEV_TYPE);
+	choose_cycles(self->loaded);
+	n = ARRAY_SIZE(workers) - !cycle_one;
 
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(0, pthread_create(&threads[i], NULL, workers[i], NULL));
@@ -316,7 +343,7 @@ TEST_F_TIMEOUT(stress, all_at_once, 240)
 	stop = true;
 	for (i = READERS; i < n; i++)
 		pthread_join(threads[i], NULL);
-	if (modules) {
+	if (cycle_all) {
 		ret = unload_all_under_readers();
 		if (ret < 0)
 			fail(__func__, "reload after unload", ret);
@@ -336,7 +363,7 @@ TEST_F_TIMEOUT(stress, all_at_once, 240)
 	ASSERT_LT(0, migrations);
 	ASSERT_LT(0, held_removals);
 	ASSERT_LT(0, stalled_removals);
-	if (modules)
+	if (cycle_one)
 		ASSERT_LT(0, unloads);
 }
 

@@ -2,6 +2,7 @@
 /*
  * Helpers for the VFIO selftests; see vfio_util.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "../kselftest.h"
 #include "vfio_util.h"
@@ -350,24 +352,29 @@ out:
 int stream_read(int data_fd, struct mig_stream *stream)
 {
 	size_t cap = 4096;
+	uint8_t *data;
 	ssize_t n;
 
 	free(stream->data);
 	stream->len = 0;
 	stream->data = malloc(cap);
+	if (!stream->data)
+		return -ENOMEM;
 	for (;;) {
-		if (!stream->data)
-			return -ENOMEM;
 		n = read(data_fd, stream->data + stream->len, cap - stream->len);
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			return 0;
 		stream->len += n;
-		if (stream->len == cap) {
-			cap *= 2;
-			stream->data = realloc(stream->data, cap);
-		}
+		if (stream->len < cap)
+			continue;
+		/* On failure @stream keeps what was read, for its owner to free. */
+		data = realloc(stream->data, cap * 2);
+		if (!data)
+			return -ENOMEM;
+		stream->data = data;
+		cap *= 2;
 	}
 }
 
@@ -385,42 +392,253 @@ int stream_write(int data_fd, const struct mig_stream *stream)
 	return 0;
 }
 
+/*
+ * BAR0 as the device describes it: its offset in the device fd and its
+ * size. Nothing else about the device's layout is assumed.
+ */
+static int bar0_info(int fd, struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = VFIO_PCI_BAR0_REGION_INDEX;
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info))
+		return -errno;
+	return 0;
+}
+
 int bar0_size(int fd, size_t *size)
 {
-	struct vfio_region_info info = {
-		.argsz = sizeof(info),
-		.index = VFIO_PCI_BAR0_REGION_INDEX,
-	};
+	struct vfio_region_info info;
+	int ret;
 
-	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &info))
-		return -errno;
+	ret = bar0_info(fd, &info);
+	if (ret)
+		return ret;
 	*size = info.size;
 	return 0;
 }
 
-/* Fills BAR0 with bytes that depend on @seed, so two fills differ. */
+/* Fills the first @size bytes of BAR0 with bytes that depend on @seed. */
 int bar0_fill(int fd, size_t size, unsigned int seed)
 {
-	uint8_t *buf = malloc(size);
+	struct vfio_region_info info;
+	uint8_t *buf;
 	ssize_t n;
 	size_t i;
+	int ret;
 
+	ret = bar0_info(fd, &info);
+	if (ret)
+		return ret;
+	if (size > info.size)
+		return -EINVAL;
+	buf = malloc(size);
 	if (!buf)
 		return -ENOMEM;
 	for (i = 0; i < size; i++)
 		buf[i] = (uint8_t)(i * 31 + seed);
-	n = pwrite(fd, buf, size, MIGDEV_BAR0_OFFSET);
+	n = pwrite(fd, buf, size, info.offset);
 	free(buf);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == size ? 0 : -EIO;
 }
 
+/* Reads the first @size bytes of BAR0. */
 int bar0_read(int fd, void *buf, size_t size)
 {
-	ssize_t n = pread(fd, buf, size, MIGDEV_BAR0_OFFSET);
+	struct vfio_region_info info;
+	ssize_t n;
+	int ret;
 
+	ret = bar0_info(fd, &info);
+	if (ret)
+		return ret;
+	if (size > info.size)
+		return -EINVAL;
+	n = pread(fd, buf, size, info.offset);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == size ? 0 : -EIO;
+}
+
+const char * const vfio_kmods[VFIO_KMODS] = {
+	[KMOD_MIGDEV] = "migdev",
+	[KMOD_MTTY] = "mtty",
+	[KMOD_MDEV] = "mdev",
+	[KMOD_VFIO_IOMMU_TYPE1] = "vfio_iommu_type1",
+	[KMOD_VFIO] = "vfio",
+};
+
+/*
+ * A loaded module has /sys/module/<name>/initstate. A built-in one has
+ * /sys/module/<name> alone, if it has a parameter or a version, as each
+ * of vfio_kmods[] has.
+ */
+enum kmod_state kmod_state(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
+	if (!path_exists(path))
+		return KMOD_LOADED;
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return path_exists(path) ? KMOD_ABSENT : KMOD_BUILTIN;
+}
+
+int kmod_load(const char *name, const char *params)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "modprobe %s %s >/dev/null 2>&1", name,
+		 params);
+	return system(cmd) ? -EIO : 0;
+}
+
+/* As rmmod does: fails with EWOULDBLOCK if the module is in use. */
+int kmod_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+/* The mask of vfio_kmods[] that are loaded modules. */
+unsigned int vfio_kmods_loaded(void)
+{
+	unsigned int mask = 0;
+	int i;
+
+	for (i = 0; i < VFIO_KMODS; i++)
+		if (kmod_state(vfio_kmods[i]) == KMOD_LOADED)
+			mask |= KMOD_BIT(i);
+	return mask;
+}
+
+/*
+ * 0 if the loaded module @name is used by nothing but modules in @mask:
+ * each module that uses it is in its holders/ and counts once in its
+ * refcnt; any other reference is a user such as an open device.
+ */
+static int kmod_unused(const char *name, unsigned int mask, char *why,
+		       size_t size)
+{
+	char path[PATH_MAX], buf[32];
+	int i, holders = 0, ret = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/holders", name);
+	d = opendir(path);
+	if (!d) {
+		snprintf(why, size, "%s cannot be unloaded", name);
+		return -errno;
+	}
+	while (!ret && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		for (i = 0; i < VFIO_KMODS; i++)
+			if ((mask & KMOD_BIT(i)) && !strcmp(e->d_name, vfio_kmods[i]))
+				break;
+		if (i == VFIO_KMODS) {
+			snprintf(why, size, "%s is used by %s", name, e->d_name);
+			ret = -EBUSY;
+		}
+		holders++;
+	}
+	closedir(d);
+	if (ret)
+		return ret;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	if (read_file(path, buf, sizeof(buf)) < 0 || atoi(buf) != holders) {
+		snprintf(why, size, "%s is in use", name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
+ * Before a test that loads the modules in @load and unloads those in
+ * @unload: each must be a module, not built in; those in @load are loaded
+ * if they are not yet; those in @unload that are loaded must be used by
+ * nothing but each other. Otherwise a negative errno, and @why says why,
+ * for a SKIP. The caller restores what was loaded before, at the end.
+ */
+int vfio_kmods_prepare(unsigned int load, unsigned int unload, char *why,
+		       size_t size)
+{
+	enum kmod_state state;
+	int i, ret;
+
+	for (i = VFIO_KMODS - 1; i >= 0; i--) {
+		if (!((load | unload) & KMOD_BIT(i)))
+			continue;
+		state = kmod_state(vfio_kmods[i]);
+		if (state == KMOD_BUILTIN) {
+			snprintf(why, size, "%s is built in, not a module",
+				 vfio_kmods[i]);
+			return -EPERM;
+		}
+		if (state == KMOD_ABSENT && (load & KMOD_BIT(i))) {
+			ret = kmod_load(vfio_kmods[i], "");
+			if (ret) {
+				snprintf(why, size, "%s cannot be loaded",
+					 vfio_kmods[i]);
+				return ret;
+			}
+		}
+	}
+	for (i = 0; i < VFIO_KMODS; i++) {
+		if (!(unload & KMOD_BIT(i)) ||
+		    kmod_state(vfio_kmods[i]) != KMOD_LOADED)
+			continue;
+		ret = kmod_unused(vfio_kmods[i], unload, why, size);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Loads those of @mask that are not loaded, each after what it uses. */
+int vfio_kmods_load(unsigned int mask)
+{
+	int i, ret;
+
+	for (i = VFIO_KMODS - 1; i >= 0; i--) {
+		if (!(mask & KMOD_BIT(i)) ||
+		    kmod_state(vfio_kmods[i]) != KMOD_ABSENT)
+			continue;
+		ret = kmod_load(vfio_kmods[i], "");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Unloads those of @mask that are loaded, each before what it uses. */
+int vfio_kmods_unload(unsigned int mask)
+{
+	int i, ret;
+
+	for (i = 0; i < VFIO_KMODS; i++) {
+		if (!(mask & KMOD_BIT(i)) ||
+		    kmod_state(vfio_kmods[i]) != KMOD_LOADED)
+			continue;
+		ret = kmod_unload(vfio_kmods[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Back to @loaded, from vfio_kmods_loaded() at the start: unloads what was
+ * not loaded then, and loads again what was (with default parameters).
+ */
+int vfio_kmods_restore(unsigned int loaded)
+{
+	int unloaded, reloaded;
+
+	unloaded = vfio_kmods_unload(vfio_kmods_loaded() & ~loaded);
+	reloaded = vfio_kmods_load(loaded);
+	return unloaded ? unloaded : reloaded;
 }

@@ -15,7 +15,10 @@
 #define VFIO_DEBUGFS		"/sys/kernel/debug/vfio"
 #define MIGDEV_TYPE		"/sys/class/mdev_bus/migdev/mdev_supported_types/migdev-basic"
 #define MTTY_TYPE		"/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2"
-#define MIGDEV_BAR0_OFFSET	0ULL
+
+/* migdev's fault injection, in <debugfs>/vfio/<uuid>/; see migdev.c. */
+#define MIGDEV_FAIL_NEXT	"migration/migdev/fail_next"
+#define MIGDEV_STALL_NEXT	"migration/migdev/stall_next"
 
 struct vfio_dev {
 	char uuid[37];
@@ -79,5 +82,40 @@ int stream_write(int data_fd, const struct mig_stream *stream);
 int bar0_fill(int fd, size_t size, unsigned int seed);
 int bar0_read(int fd, void *buf, size_t size);
 int bar0_size(int fd, size_t *size);
+
+/*
+ * The modules of VFIO and of the samples, as indexes into vfio_kmods[],
+ * each before the modules it uses. Masks of them are bits of these.
+ */
+enum {
+	KMOD_MIGDEV,
+	KMOD_MTTY,
+	KMOD_MDEV,
+	KMOD_VFIO_IOMMU_TYPE1,
+	KMOD_VFIO,
+	VFIO_KMODS
+};
+
+#define KMOD_BIT(i)		(1U << (i))
+#define VFIO_KMODS_ALL		(KMOD_BIT(VFIO_KMODS) - 1)
+
+extern const char * const vfio_kmods[VFIO_KMODS];
+
+enum kmod_state {
+	KMOD_ABSENT,		/* not loaded; perhaps loadable */
+	KMOD_LOADED,		/* a loaded module */
+	KMOD_BUILTIN,		/* built into the kernel */
+};
+
+enum kmod_state kmod_state(const char *name);
+int kmod_load(const char *name, const char *params);
+int kmod_unload(const char *name);
+
+unsigned int vfio_kmods_loaded(void);
+int vfio_kmods_prepare(unsigned int load, unsigned int unload, char *why,
+		       size_t size);
+int vfio_kmods_load(unsigned int mask);
+int vfio_kmods_unload(unsigned int mask);
+int vfio_kmods_restore(unsigned int loaded);
 
 #endif /* VFIO_UTIL_H */

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tests of the vfio trace events, read through tracefs as trace-cmd and
+ * perf would: a whole migration between two migdev devices gives, for each
+ * state change, vfio_mig_set_begin, one vfio_mig_arc per arc the driver
+ * took, and vfio_mig_set_end with the ioctl's result, in that order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "vfio_util.h"
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define MAX_EVENTS	64
+
+struct events {
+	int n;
+	char line[MAX_EVENTS][128];	/* "event: text", as trace prints */
+};
+
+/* The vfio events in the trace buffer, in order, without their prefix. */
+static int events_read(struct events *ev)
+{
+	static char buf[65536];
+	char *line, *save, *event;
+	int n;
+
+	memset(ev, 0, sizeof(*ev));
+	n = read_file(TRACEFS "/trace", buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		event = strstr(line, ": vfio_mig_");
+		if (!event)
+			continue;
+		if (ev->n == MAX_EVENTS)
+			return -E2BIG;
+		snprintf(ev->line[ev->n++], sizeof(ev->line[0]), "%s",
+			 event + 2);
+	}
+	return 0;
+}
+
+/* Turns the vfio events on, with an empty buffer, or off. */
+static int tracing(int on)
+{
+	int fd;
+
+	if (on) {
+		/* Opening trace for writing with O_TRUNC empties the buffer. */
+		fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+	}
+	return write_file(TRACEFS "/events/vfio/enable", on ? "1" : "0");
+}
+
+FIXTURE(trace) {
+	struct vfio_dev src, dst;
+	struct events ev;
+};
+
+FIXTURE_SETUP(trace)
+{
+	ASSERT_EQ(0, vfio_dev_create(&self->src, MIGDEV_TYPE));
+	ASSERT_EQ(0, vfio_dev_create(&self->dst, MIGDEV_TYPE));
+}
+
+FIXTURE_TEARDOWN(trace)
+{
+	tracing(0);
+	vfio_dev_destroy(&self->src);
+	vfio_dev_destroy(&self->dst);
+}
+
+/* Appends the events of one state change to @want. */
+static void want_set(char (*want)[128], int *n, const char *uuid,
+		     const char *to, const char * const *arcs, int result)
+{
+	int i;
+
+	snprintf(want[(*n)++], 128, "vfio_mig_set_begin: %s to=%s", uuid, to);
+	for (i = 0; arcs[i]; i++)
+		snprintf(want[(*n)++], 128, "vfio_mig_arc: %s %s", uuid,
+			 arcs[i]);
+	snprintf(want[(*n)++], 128, "vfio_mig_set_end: %s to=%s result=%d",
+		 uuid, to, result);
+}
+
+TEST_F(trace, migration_on_one_timeline)
+{
+	static const char * const src_p2p[] = { "RUNNING -> RUNNING_P2P", NULL };
+	static const char * const src_copy[] = {
+		"RUNNING_P2P -> STOP", "STOP -> STOP_COPY", NULL };
+	static const char * const src_stop[] = { "STOP_COPY -> STOP", NULL };
+	static const char * const dst_stop[] = {
+		"RUNNING -> RUNNING_P2P", "RUNNING_P2P -> STOP", NULL };
+	static const char * const dst_resume[] = { "STOP -> RESUMING", NULL };
+	static const char * const dst_load[] = { "RESUMING -> STOP", NULL };
+	static const char * const dst_run[] = {
+		"STOP -> RUNNING_P2P", "RUNNING_P2P -> RUNNING", NULL };
+	struct mig_stream stream = { 0 };
+	char want[MAX_EVENTS][128];
+	int i, n = 0;
+
+	ASSERT_EQ(0, tracing(1));
+	ASSERT_EQ(0, vfio_migrate(&self->src, &self->dst, &stream));
+	ASSERT_EQ(0, tracing(0));
+	free(stream.data);
+
+	want_set(want, &n, self->src.uuid, "RUNNING_P2P", src_p2p, 0);
+	want_set(want, &n, self->src.uuid, "STOP_COPY", src_copy, 0);
+	want_set(want, &n, self->src.uuid, "STOP", src_stop, 0);
+	want_set(want, &n, self->dst.uuid, "STOP", dst_stop, 0);
+	want_set(want, &n, self->dst.uuid, "RESUMING", dst_resume, 0);
+	want_set(want, &n, self->dst.uuid, "STOP", dst_load, 0);
+	want_set(want, &n, self->dst.uuid, "RUNNING", dst_run, 0);
+
+	ASSERT_EQ(0, events_read(&self->ev));
+	ASSERT_EQ(n, self->ev.n);
+	for (i = 0; i < n; i++)
+		EXPECT_STREQ(want[i], self->ev.line[i]);
+}
+
+/* A failed change: its begin and end, with the errno, and no arc. */
+TEST_F(trace, failure_shows_its_errno)
+{
+	static const char * const none[] = { NULL };
+	char want[4][128];
+	int data_fd, i, n = 0;
+
+	ASSERT_EQ(0, debugfs_write(self->src.uuid, MIGDEV_FAIL_NEXT,
+				   "STOP 110"));
+	ASSERT_EQ(0, tracing(1));
+	EXPECT_EQ(-ETIMEDOUT, vfio_mig_set(self->src.fd,
+					   VFIO_DEVICE_STATE_STOP, &data_fd));
+	ASSERT_EQ(0, tracing(0));
+
+	want_set(want, &n, self->src.uuid, "STOP", none, -ETIMEDOUT);
+	ASSERT_EQ(0, events_read(&self->ev));
+	ASSERT_EQ(n, self->ev.n);
+	for (i = 0; i < n; i++)
+		EXPECT_STREQ(want[i], self->ev.line[i]);
+}
+
+/* Disabled, the events leave nothing in the buffer. */
+TEST_F(trace, nothing_while_disabled)
+{
+	int data_fd;
+
+	ASSERT_EQ(0, tracing(1));
+	ASSERT_EQ(0, tracing(0));
+	ASSERT_EQ(0, vfio_mig_set(self->src.fd, VFIO_DEVICE_STATE_STOP,
+				  &data_fd));
+	ASSERT_EQ(0, events_read(&self->ev));
+	ASSERT_EQ(0, self->ev.n);
+}
+
+int main(int argc, char **argv)
+{
+	if (path_exists(MIGDEV_TYPE))
+		ksft_exit_skip("%s is missing: load migdev\n", MIGDEV_TYPE);
+	if (path_exists(TRACEFS "/events/vfio"))
+		ksft_exit_skip("no vfio events in %s: mount tracefs\n",
+			       TRACEFS);
+	return test_harness_run(argc, argv);
+}
