@@ -13,6 +13,7 @@ guests="builtin:builtin:
 builtin:debugfs-off:debugfs=off
 modules:modules:
 nodebugfs:nodebugfs:
+baseline:baseline:
 debug:debug:panic_on_warn=1"
 
 record()

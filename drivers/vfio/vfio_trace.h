@@ -3,7 +3,8 @@
  * Trace events of the VFIO core: the migration state changes userspace
  * asks for, and the arcs drivers take to make them, so that a migration's
  * source and destination devices show on one timeline with the rest of the
- * system (trace-cmd record -e vfio, perf trace -e 'vfio:*').
+ * system (trace-cmd record -e vfio, perf trace -e 'vfio:*'). A requested
+ * state that is no state prints as its value in hex.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vfio
@@ -14,72 +15,51 @@
 #include <linux/tracepoint.h>
 #include <linux/vfio.h>
 
-#define vfio_mig_state_names					\
-	{ VFIO_DEVICE_STATE_ERROR,		"ERROR" },		\
-	{ VFIO_DEVICE_STATE_STOP,		"STOP" },		\
-	{ VFIO_DEVICE_STATE_RUNNING,		"RUNNING" },		\
-	{ VFIO_DEVICE_STATE_STOP_COPY,		"STOP_COPY" },		\
-	{ VFIO_DEVICE_STATE_RESUMING,		"RESUMING" },		\
-	{ VFIO_DEVICE_STATE_RUNNING_P2P,	"RUNNING_P2P" }
+#define show_vfio_mig_state(state)					\
+	__print_symbolic(state,						\
+			 { VFIO_DEVICE_STATE_ERROR, "ERROR" },		\
+			 { VFIO_DEVICE_STATE_STOP, "STOP" },		\
+			 { VFIO_DEVICE_STATE_RUNNING, "RUNNING" },	\
+			 { VFIO_DEVICE_STATE_STOP_COPY, "STOP_COPY" },	\
+			 { VFIO_DEVICE_STATE_RESUMING, "RESUMING" },	\
+			 { VFIO_DEVICE_STATE_RUNNING_P2P, "RUNNING_P2P" })
 
 TRACE_EVENT(vfio_mig_set_begin,
-	TP_PROTO(struct vfio_device *vdev, u32 to),
-	TP_ARGS(vdev, to),
-
-	TP_STRUCT__entry(
-		__string(device, dev_name(vdev->dev))
-		__field(u32, to)
-	),
-
-	TP_fast_assign(
-		__assign_str(device, dev_name(vdev->dev));
-		__entry->to = to;
-	),
-
-	TP_printk("%s to=%s", __get_str(device),
-		  __print_symbolic(__entry->to, vfio_mig_state_names))
+	    TP_PROTO(struct vfio_device *vdev, u32 to),
+	    TP_ARGS(vdev, to),
+	    TP_STRUCT__entry(__string(device, dev_name(vdev->dev))
+			     __field(u32, to)),
+	    TP_fast_assign(__assign_str(device, dev_name(vdev->dev));
+			   __entry->to = to;),
+	    TP_printk("%s to=%s", __get_str(device),
+		      show_vfio_mig_state(__entry->to))
 );
 
 TRACE_EVENT(vfio_mig_arc,
-	TP_PROTO(struct vfio_device *vdev, u32 cur, u32 next),
-	TP_ARGS(vdev, cur, next),
-
-	TP_STRUCT__entry(
-		__string(device, dev_name(vdev->dev))
-		__field(u32, cur)
-		__field(u32, next)
-	),
-
-	TP_fast_assign(
-		__assign_str(device, dev_name(vdev->dev));
-		__entry->cur = cur;
-		__entry->next = next;
-	),
-
-	TP_printk("%s %s -> %s", __get_str(device),
-		  __print_symbolic(__entry->cur, vfio_mig_state_names),
-		  __print_symbolic(__entry->next, vfio_mig_state_names))
+	    TP_PROTO(struct vfio_device *vdev, u32 cur, u32 next),
+	    TP_ARGS(vdev, cur, next),
+	    TP_STRUCT__entry(__string(device, dev_name(vdev->dev))
+			     __field(u32, cur)
+			     __field(u32, next)),
+	    TP_fast_assign(__assign_str(device, dev_name(vdev->dev));
+			   __entry->cur = cur;
+			   __entry->next = next;),
+	    TP_printk("%s %s -> %s", __get_str(device),
+		      show_vfio_mig_state(__entry->cur),
+		      show_vfio_mig_state(__entry->next))
 );
 
 TRACE_EVENT(vfio_mig_set_end,
-	TP_PROTO(struct vfio_device *vdev, u32 to, int result),
-	TP_ARGS(vdev, to, result),
-
-	TP_STRUCT__entry(
-		__string(device, dev_name(vdev->dev))
-		__field(u32, to)
-		__field(int, result)
-	),
-
-	TP_fast_assign(
-		__assign_str(device, dev_name(vdev->dev));
-		__entry->to = to;
-		__entry->result = result;
-	),
-
-	TP_printk("%s to=%s result=%d", __get_str(device),
-		  __print_symbolic(__entry->to, vfio_mig_state_names),
-		  __entry->result)
+	    TP_PROTO(struct vfio_device *vdev, u32 to, int result),
+	    TP_ARGS(vdev, to, result),
+	    TP_STRUCT__entry(__string(device, dev_name(vdev->dev))
+			     __field(u32, to)
+			     __field(int, result)),
+	    TP_fast_assign(__assign_str(device, dev_name(vdev->dev));
+			   __entry->to = to;
+			   __entry->result = result;),
+	    TP_printk("%s to=%s result=%d", __get_str(device),
+		      show_vfio_mig_state(__entry->to), __entry->result)
 );
 
 #endif /* _VFIO_TRACE_H */

@@ -10,9 +10,13 @@
  * migration/migdev/ of the device's VFIO debugfs directory inject faults and
  * count calls (unless fault_injection=0, as when measuring what the core
  * costs): fail_next makes the next request for a given state fail,
- * stall_next makes it take a given time, hold_lock holds the state lock
- * for a while outside any request, and get_state_calls counts the core's
- * calls of migration_get_state().
+ * error_next makes it fail into ERROR, stall_next makes it take a given
+ * time, hold_lock holds the state lock for a while outside any request, and
+ * get_state_calls counts the core's calls of migration_get_state().
+ *
+ * A failed arc leaves the device where it was. After a bad stream that is
+ * RESUMING, and every way out of RESUMING loads the stream again: only a
+ * reset (VFIO_DEVICE_RESET) or closing the device starts it afresh.
  *
  *	echo $(uuidgen) > /sys/class/mdev_bus/migdev/mdev_supported_types/migdev-basic/create
  */
@@ -94,6 +98,7 @@ struct migdev_state {
 
 	struct migdev_fault fail;
 	struct migdev_fault stall;
+	struct migdev_fault error;
 };
 
 static struct class *migdev_class;
@@ -393,12 +398,27 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 
 	mutex_lock(&md->state_mutex);
 
+	/* Only a reset or close leaves ERROR: the FSM has no arc from it. */
+	if (md->mig_state == VFIO_DEVICE_STATE_ERROR) {
+		res = ERR_PTR(-EINVAL);
+		goto out_unlock;
+	}
+
 	fault = migdev_fault_take(&md->stall, new_state);
 	if (fault)
 		msleep_interruptible(fault);
 
 	fault = migdev_fault_take(&md->fail, new_state);
 	if (fault) {
+		res = ERR_PTR(-(long)fault);
+		goto out_unlock;
+	}
+
+	/* A device that can reach no valid state any more, as ERROR is. */
+	fault = migdev_fault_take(&md->error, new_state);
+	if (fault) {
+		migdev_disable_files(md);
+		md->mig_state = VFIO_DEVICE_STATE_ERROR;
 		res = ERR_PTR(-(long)fault);
 		goto out_unlock;
 	}
@@ -556,11 +576,13 @@ static void migdev_close_device(struct vfio_device *vdev)
 }
 
 /*
- * Fault injection, through two files in migration/migdev/ of the device's
+ * Fault injection, through three files in migration/migdev/ of the device's
  * VFIO debugfs directory. Each takes "<STATE> <value>", or "none", and
  * reads back the same way:
  *   fail_next   the next request for STATE fails with errno value before
  *               any arc is taken; the device stays where it was
+ *   error_next  the same, but the device is left in ERROR, which only
+ *               a reset or close leaves
  *   stall_next  the next request for STATE first sleeps value ms,
  *               holding the state mutex, like a driver that is stuck
  */
@@ -625,8 +647,17 @@ static ssize_t migdev_fault_write(struct file *file, const char __user *ubuf,
 /*
  * hold_lock: writing a number of ms holds the state mutex that long in the
  * writer, like a driver that holds its lock across firmware work while
- * nothing is asked of it.
+ * nothing is asked of it. Reading it says whether the mutex is held now.
  */
+static ssize_t migdev_hold_lock_read(struct file *file, char __user *ubuf,
+				     size_t len, loff_t *ppos)
+{
+	struct migdev_state *md = file->private_data;
+	char buf[2] = { mutex_is_locked(&md->state_mutex) ? '1' : '0', '\n' };
+
+	return simple_read_from_buffer(ubuf, len, ppos, buf, sizeof(buf));
+}
+
 static ssize_t migdev_hold_lock_write(struct file *file,
 				      const char __user *ubuf, size_t len,
 				      loff_t *ppos)
@@ -650,6 +681,7 @@ static ssize_t migdev_hold_lock_write(struct file *file,
 static const struct file_operations migdev_hold_lock_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
+	.read = migdev_hold_lock_read,
 	.write = migdev_hold_lock_write,
 	.llseek = no_llseek,
 };
@@ -683,9 +715,11 @@ static void migdev_debugfs_init(struct migdev_state *md)
 	dir = debugfs_create_dir(MIGDEV_NAME, mig_dir);
 	debugfs_create_file("fail_next", 0644, dir, &md->fail,
 			    &migdev_fault_fops);
+	debugfs_create_file("error_next", 0644, dir, &md->error,
+			    &migdev_fault_fops);
 	debugfs_create_file("stall_next", 0644, dir, &md->stall,
 			    &migdev_fault_fops);
-	debugfs_create_file("hold_lock", 0200, dir, md,
+	debugfs_create_file("hold_lock", 0600, dir, md,
 			    &migdev_hold_lock_fops);
 	debugfs_create_ulong("get_state_calls", 0444, dir,
 			     &md->get_state_calls);
@@ -709,6 +743,7 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	mutex_init(&md->state_mutex);
 	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	migdev_fault_init(&md->fail, MAX_ERRNO);
+	migdev_fault_init(&md->error, MAX_ERRNO);
 	migdev_fault_init(&md->stall, MIGDEV_STALL_MAX_MS);
 
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;

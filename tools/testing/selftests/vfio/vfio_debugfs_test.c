@@ -94,7 +94,8 @@ TEST_F(migdev, layout)
 
 	strcat(path, "/migdev");
 	dir_list(path, names, sizeof(names));
-	ASSERT_STREQ("fail_next get_state_calls hold_lock stall_next", names);
+	ASSERT_STREQ("error_next fail_next get_state_calls hold_lock stall_next",
+		     names);
 }
 
 TEST_F(migdev, initial_state)
@@ -510,6 +511,29 @@ TEST_F(migdev, injected_failure_keeps_state)
 	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING_P2P);
 
 	/* Once only. */
+	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
+				  &data_fd));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_STOP);
+}
+
+/*
+ * A device that can reach no valid state shows ERROR, in state as in GET;
+ * it refuses every request until a reset brings it back to RUNNING.
+ */
+TEST_F(migdev, error_until_reset)
+{
+	int data_fd;
+
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_ERROR_NEXT,
+				   "STOP 5"));
+	ASSERT_EQ(-EIO, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
+				     &data_fd));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_ERROR);
+	ASSERT_EQ(-EINVAL, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_RUNNING,
+					&data_fd));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_ERROR);
+	ASSERT_EQ(0, ioctl(self->dev.fd, VFIO_DEVICE_RESET));
+	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_RUNNING);
 	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
 				  &data_fd));
 	ASSERT_STATE(&self->dev, VFIO_DEVICE_STATE_STOP);

@@ -347,6 +347,9 @@ TEST_F_TIMEOUT(stress, all_at_once, 240)
 		ret = unload_all_under_readers();
 		if (ret < 0)
 			fail(__func__, "reload after unload", ret);
+		else if (!ret)
+			fail(__func__, "no unload of all of VFIO under the readers",
+			     -EBUSY);
 		unloads += ret;
 	}
 	stop_readers = true;

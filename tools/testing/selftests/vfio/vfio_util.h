@@ -19,6 +19,9 @@
 /* migdev's fault injection, in <debugfs>/vfio/<uuid>/; see migdev.c. */
 #define MIGDEV_FAIL_NEXT	"migration/migdev/fail_next"
 #define MIGDEV_STALL_NEXT	"migration/migdev/stall_next"
+#define MIGDEV_ERROR_NEXT	"migration/migdev/error_next"
+#define MIGDEV_HOLD_LOCK	"migration/migdev/hold_lock"
+#define MIGDEV_GET_STATE_CALLS	"migration/migdev/get_state_calls"
 
 struct vfio_dev {
 	char uuid[37];
