@@ -9,8 +9,8 @@
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vfio
 
-#if !defined(_VFIO_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
-#define _VFIO_TRACE_H
+#if !defined(_TRACE_VFIO_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _TRACE_VFIO_H
 
 #include <linux/tracepoint.h>
 #include <linux/vfio.h>
@@ -62,10 +62,7 @@ TRACE_EVENT(vfio_mig_set_end,
 		      show_vfio_mig_state(__entry->to), __entry->result)
 );
 
-#endif /* _VFIO_TRACE_H */
+#endif /* _TRACE_VFIO_H */
 
-#undef TRACE_INCLUDE_PATH
-#define TRACE_INCLUDE_PATH .
-#undef TRACE_INCLUDE_FILE
-#define TRACE_INCLUDE_FILE vfio_trace
+/* This part must be outside protection */
 #include <trace/define_trace.h>
