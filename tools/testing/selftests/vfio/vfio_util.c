@@ -418,13 +418,10 @@ int bar0_size(int fd, size_t *size)
 	return 0;
 }
 
-/* Fills the first @size bytes of BAR0 with bytes that depend on @seed. */
-int bar0_fill(int fd, size_t size, unsigned int seed)
+/* Where the first @size bytes of BAR0 are in the device fd. */
+static int bar0_offset(int fd, size_t size, off_t *offset)
 {
 	struct vfio_region_info info;
-	uint8_t *buf;
-	ssize_t n;
-	size_t i;
 	int ret;
 
 	ret = bar0_info(fd, &info);
@@ -432,12 +429,28 @@ int bar0_fill(int fd, size_t size, unsigned int seed)
 		return ret;
 	if (size > info.size)
 		return -EINVAL;
+	*offset = info.offset;
+	return 0;
+}
+
+/* Fills the first @size bytes of BAR0 with bytes that depend on @seed. */
+int bar0_fill(int fd, size_t size, unsigned int seed)
+{
+	uint8_t *buf;
+	off_t offset;
+	ssize_t n;
+	size_t i;
+	int ret;
+
+	ret = bar0_offset(fd, size, &offset);
+	if (ret)
+		return ret;
 	buf = malloc(size);
 	if (!buf)
 		return -ENOMEM;
 	for (i = 0; i < size; i++)
 		buf[i] = (uint8_t)(i * 31 + seed);
-	n = pwrite(fd, buf, size, info.offset);
+	n = pwrite(fd, buf, size, offset);
 	free(buf);
 	if (n < 0)
 		return -errno;
@@ -447,16 +460,14 @@ int bar0_fill(int fd, size_t size, unsigned int seed)
 /* Reads the first @size bytes of BAR0. */
 int bar0_read(int fd, void *buf, size_t size)
 {
-	struct vfio_region_info info;
+	off_t offset;
 	ssize_t n;
 	int ret;
 
-	ret = bar0_info(fd, &info);
+	ret = bar0_offset(fd, size, &offset);
 	if (ret)
 		return ret;
-	if (size > info.size)
-		return -EINVAL;
-	n = pread(fd, buf, size, info.offset);
+	n = pread(fd, buf, size, offset);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == size ? 0 : -EIO;
