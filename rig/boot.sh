@@ -3,9 +3,10 @@
 # boot.sh VARIANT RUN PLAN [ARG...]: boot build/VARIANT in QEMU with
 # rig.run=RUN rig.plan=PLAN and ARGs on the kernel command line. The console
 # goes to build/VARIANT/console-PLAN.log. Exits 0 when the guest ran to its
-# end with a clean console; otherwise says why, shows the last 40 console
-# lines, and exits 1. RUN=shell is interactive. RIG_ACCEL=tcg|kvm forces
-# an accelerator, RIG_ICOUNT=1 runs TCG with -icount, RIG_TIMEOUT=seconds.
+# end with a clean console; otherwise says why, shows the console from the
+# first splat (or its last 40 lines), and exits 1. RUN=shell is
+# interactive. RIG_ACCEL=tcg|kvm forces an accelerator, RIG_ICOUNT=1 runs
+# TCG with -icount, RIG_TIMEOUT=seconds.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -78,7 +79,13 @@ elif [ "$rc" = 137 ]; then
 elif ! grep -q '^RIG: done' "$log"; then
 	why="the guest stopped before its end (qemu exit $rc)"
 fi
-if [ -n "$why" ]; then
+if [ -n "$why" ] && [ -n "$splat" ]; then
+	# The top of a splat says what broke; CI keeps only so much output.
+	echo "rig: $variant ($plan): $why; the console from there:" >&2
+	grep -m 1 -A 59 -E 'BUG:|WARNING:|Oops|Kernel panic|Call Trace:|general protection fault|UBSAN:' \
+		"$log" | sed 's/^/  | /' >&2
+	exit 1
+elif [ -n "$why" ]; then
 	echo "rig: $variant ($plan): $why; last 40 console lines:" >&2
 	tail -n 40 "$log" | sed 's/^/  | /' >&2
 	exit 1

@@ -4,7 +4,8 @@
 # "ok|not ok|skip LABEL PROGRAM TEST [# reason]", from the TAP each selftest
 # prints between "RIG: run" and "RIG: exit", and one for the CPUs the guest
 # brought up, which must be at least two. A program that reports fewer tests
-# than it planned, or exits non-zero with no failed test, is a failure.
+# than it planned, exits non-zero with no failed test, or never exits (the
+# guest died under it), is a failure.
 set -euo pipefail
 
 label=$1
@@ -46,6 +47,8 @@ prog != "" && /^(not )?ok [0-9]+ / {
 	prog = ""
 }
 END {
+	if (prog != "")
+		print "not ok", label, prog, "(no exit: the guest stopped while it ran)"
 	if (cpus == "")
 		print "not ok", label, "guest cpus_online_at_least_2 # no RIG: cpus line"
 }

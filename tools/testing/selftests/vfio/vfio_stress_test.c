@@ -56,13 +56,13 @@ static void fail(const char *who, const char *what, int err)
 
 /*
  * While devices come and go, a path can vanish between readdir and open
- * (ENOENT), or after open (EIO from debugfs); opening a file of a module
- * that is being unloaded fails with ENXIO; the whole tree goes while vfio
- * is unloaded. Anything else is a bug.
+ * (ENOENT), or after open (EIO from debugfs); the whole tree goes while
+ * vfio is unloaded. No open overlaps an unload (open_file()), so none
+ * finds its module going (ENXIO). Anything else is a bug.
  */
 static bool gone(int err)
 {
-	return err == -ENOENT || err == -EIO || err == -ENODEV || err == -ENXIO;
+	return err == -ENOENT || err == -EIO || err == -ENODEV;
 }
 
 static void read_tree(const char *dir)

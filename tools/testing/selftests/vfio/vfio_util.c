@@ -2,10 +2,12 @@
 /*
  * Helpers for the VFIO selftests; see vfio_util.h.
  */
+#define _GNU_SOURCE	/* PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,30 @@ const char *mig_state_name(enum vfio_device_mig_state state)
 	return names[state];
 }
 
+/*
+ * delete_module() drops a module's last reference before it marks the
+ * module as going. A debugfs file of the module (migdev's fault files)
+ * opened in between finds the module neither live nor going, and 6.1's
+ * debugfs WARNs "debugfs file owner did not clean up at exit" where it
+ * fails such an open with ENXIO a moment later; panic_on_warn turns that
+ * into a panic. It is a race of the module loader and debugfs, not of
+ * VFIO, so the tests keep their own opens and unloads apart: opens share
+ * this lock, kmod_unload() takes it alone.
+ */
+static pthread_rwlock_t kmod_unload_lock =
+	PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+int open_file(const char *path, int flags)
+{
+	int fd, err;
+
+	pthread_rwlock_rdlock(&kmod_unload_lock);
+	fd = open(path, flags);
+	err = errno;
+	pthread_rwlock_unlock(&kmod_unload_lock);
+	return fd < 0 ? -err : fd;
+}
+
 /* Reads a whole file into @buf as a string; returns its length. */
 int read_file(const char *path, char *buf, size_t size)
 {
@@ -52,9 +78,9 @@ int read_file(const char *path, char *buf, size_t size)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY);
+	fd = open_file(path, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (len < size - 1) {
 		n = read(fd, buf + len, size - 1 - len);
 		if (n < 0) {
@@ -76,9 +102,9 @@ int write_file(const char *path, const char *text)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_WRONLY);
+	fd = open_file(path, O_WRONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = write(fd, text, strlen(text));
 	if (n < 0)
 		n = -errno;
@@ -506,10 +532,18 @@ int kmod_load(const char *name, const char *params)
 	return system(cmd) ? -EIO : 0;
 }
 
-/* As rmmod does: fails with EWOULDBLOCK if the module is in use. */
+/*
+ * As rmmod does: fails with EWOULDBLOCK if the module is in use. No file
+ * is opened through open_file() meanwhile.
+ */
 int kmod_unload(const char *name)
 {
-	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+	int ret;
+
+	pthread_rwlock_wrlock(&kmod_unload_lock);
+	ret = syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+	pthread_rwlock_unlock(&kmod_unload_lock);
+	return ret;
 }
 
 /* The mask of vfio_kmods[] that are loaded modules. */

@@ -57,6 +57,7 @@ extern const size_t qemu_migration_len;
 
 const char *mig_state_name(enum vfio_device_mig_state state);
 
+int open_file(const char *path, int flags);
 int read_file(const char *path, char *buf, size_t size);
 int write_file(const char *path, const char *text);
 int debugfs_read(const char *uuid, const char *file, char *buf, size_t size);
