@@ -3,7 +3,8 @@
  * migdev: a mediated device that supports VFIO live migration (protocol v2),
  * to test and show migration tooling such as VFIO debugfs.
  *
- * Each device has one region, BAR0: region_size bytes of memory that
+ * Each device is a PCI function as QEMU's vfio-pci expects one: an emulated
+ * config space, and BAR0, which holds region_size bytes of memory that
  * userspace reads and writes through the device fd. Migration carries that
  * memory from a source device to a destination device: STOP_COPY produces a
  * stream (a header, then the memory), RESUMING takes one. Files in
@@ -26,25 +27,51 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/file.h>
+#include <linux/log2.h>
 #include <linux/mdev.h>
 #include <linux/module.h>
+#include <linux/pci_ids.h>
+#include <linux/pci_regs.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/vfio.h>
 #include <linux/vmalloc.h>
+#include <asm/unaligned.h>
 
 #define MIGDEV_NAME		"migdev"
 #define MIGDEV_MAX_DEVICES	4096
 #define MIGDEV_REGION_MAX	SZ_4M
+/*
+ * The smallest BAR0. A memory BAR takes at least 16 bytes (its low 4 bits
+ * are flags); the PCI spec recommends 4 KiB, a page, which also keeps QEMU
+ * away from its handling of BARs smaller than a page.
+ */
+#define MIGDEV_BAR_MIN		SZ_4K
 #define MIGDEV_OFFSET_SHIFT	40
 #define MIGDEV_OFFSET_MASK	((1ULL << MIGDEV_OFFSET_SHIFT) - 1)
 #define MIGDEV_STREAM_MAGIC	0x6d696764	/* "migd" */
 #define MIGDEV_STREAM_VERSION	1
 #define MIGDEV_STALL_MAX_MS	60000
 
+/*
+ * PCI IDs. 1af4:10f0-10ff is the range that QEMU's docs/specs/pci-ids.rst
+ * keeps "for experimental usage without registration", which is what a
+ * test device is: no guest driver binds to it, nor to class ff (a device
+ * that fits no class). Before the sample goes upstream it needs an ID of
+ * its own from that document's keeper, as mdpy got 1b36:000f. The
+ * subsystem is the one mdpy and mbochs use too.
+ */
+#define MIGDEV_PCI_VENDOR_ID	PCI_VENDOR_ID_REDHAT_QUMRANET
+#define MIGDEV_PCI_DEVICE_ID	0x10f0
+#define MIGDEV_PCI_REVISION	0x01
+
 static unsigned int region_size = SZ_16K;
 module_param(region_size, uint, 0444);
-MODULE_PARM_DESC(region_size, "Bytes of BAR0 memory per device, 1 to 4 MiB (default 16 KiB)");
+MODULE_PARM_DESC(region_size,
+		 "Bytes of BAR0 memory per device, 1 to 4 MiB (default 16 KiB); BAR0 is that rounded up to a power of two, at least 4 KiB, and reads as zero past them");
+
+/* Bytes of BAR0: region_size rounded up to a power of two, as PCI needs. */
+static unsigned int bar_size;
 
 static bool fault_injection = true;
 module_param(fault_injection, bool, 0444);
@@ -95,6 +122,10 @@ struct migdev_state {
 	struct migdev_file *resuming;
 
 	unsigned long get_state_calls;
+
+	/* Config space does not depend on the migration state. */
+	struct mutex config_lock;	/* protects @config */
+	u8 config[PCI_CFG_SPACE_SIZE];
 
 	struct migdev_fault fail;
 	struct migdev_fault stall;
@@ -464,42 +495,159 @@ static const struct vfio_migration_ops migdev_mig_ops = {
 };
 
 /*
- * A reset returns the device to RUNNING with BAR0 cleared. Unlike mlx5,
- * which must defer a reset that arrives from the PCI core while its state
- * mutex is held, this device is reset only through VFIO_DEVICE_RESET, which
- * holds no other lock, so it simply waits for the state mutex.
+ * The PCI function that QEMU's vfio-pci sees: the nine regions of a PCI
+ * device (BAR0, config space, and BARs 1-5, ROM and VGA with size 0) and
+ * the five interrupt indexes of one (none of them with an interrupt).
+ *
+ * What a driver for real hardware, or a vfio-pci variant driver such as
+ * mlx5's, does instead:
+ *  - Config space comes from the device (pci_user_read_config_*()), with
+ *    vfio-pci-core virtualizing only what the user may not touch: BARs,
+ *    ROM, capabilities such as MSI-X. Its capabilities (power management,
+ *    MSI/MSI-X, PCI Express, FLR) are real.
+ *  - BARs are MMIO that the user mmap()s (VFIO_REGION_INFO_FLAG_MMAP), and
+ *    accesses while memory decoding is off in PCI_COMMAND fail; here BAR0
+ *    works through the fd whatever PCI_COMMAND says.
+ *  - Interrupts are signalled through eventfds set with
+ *    VFIO_DEVICE_SET_IRQS (INTx, MSI, MSI-X, error and request).
+ *  - Reset is an FLR, and may come from the PCI core while the state
+ *    mutex is held: mlx5 then defers it to whoever drops the mutex.
+ *  - Migration offers PRE_COPY, so that most state moves while the guest
+ *    still runs, and the stop-copy size is the device's estimate. A device
+ *    that does DMA tracks the pages it dirties (vdev->log_ops), unless the
+ *    IOMMU does; without either, QEMU migrates it only with
+ *    enable-migration=on. migdev does no DMA.
  */
-static int migdev_reset(struct migdev_state *md)
+
+/* Config space as a reset leaves it: memory decoding off, BAR0 at 0. */
+static void migdev_config_reset(struct migdev_state *md)
 {
-	mutex_lock(&md->state_mutex);
-	migdev_disable_files(md);
-	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
-	memset(md->region, 0, region_size);
-	mutex_unlock(&md->state_mutex);
+	u8 *cfg = md->config;
+
+	mutex_lock(&md->config_lock);
+	memset(cfg, 0, PCI_CFG_SPACE_SIZE);
+	put_unaligned_le16(MIGDEV_PCI_VENDOR_ID, cfg + PCI_VENDOR_ID);
+	put_unaligned_le16(MIGDEV_PCI_DEVICE_ID, cfg + PCI_DEVICE_ID);
+	cfg[PCI_REVISION_ID] = MIGDEV_PCI_REVISION;
+	put_unaligned_le16(PCI_CLASS_OTHERS << 8, cfg + PCI_CLASS_DEVICE);
+	cfg[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
+	/*
+	 * BAR0 is 32-bit, non-prefetchable memory: flag bits 0. Status 0: no
+	 * capabilities, so no capability pointer. Interrupt pin 0: no INTx.
+	 */
+	put_unaligned_le16(PCI_SUBVENDOR_ID_REDHAT_QUMRANET,
+			   cfg + PCI_SUBSYSTEM_VENDOR_ID);
+	put_unaligned_le16(PCI_SUBDEVICE_ID_QEMU, cfg + PCI_SUBSYSTEM_ID);
+	mutex_unlock(&md->config_lock);
+}
+
+/*
+ * The bits of config byte @off that writes change: memory decoding, the
+ * address bits of BAR0 (so that writing all ones reads back its size) and
+ * the interrupt line, which is the OS's scratch byte. The rest is read
+ * only: the other BARs and the ROM register read 0, so there are none.
+ */
+static u8 migdev_config_wmask(unsigned int off)
+{
+	u32 bar0 = ~(bar_size - 1) & PCI_BASE_ADDRESS_MEM_MASK;
+
+	switch (off) {
+	case PCI_COMMAND:
+		return PCI_COMMAND_MEMORY;
+	case PCI_BASE_ADDRESS_0 ... PCI_BASE_ADDRESS_0 + 3:
+		return bar0 >> (8 * (off - PCI_BASE_ADDRESS_0));
+	case PCI_INTERRUPT_LINE:
+		return 0xff;
+	}
 	return 0;
 }
 
-static ssize_t migdev_region_rw(struct migdev_state *md, char __user *ubuf,
-				size_t count, loff_t *ppos, bool write)
+/*
+ * Config space is the device's, not the migration's: it works in every
+ * migration state (QEMU writes PCI_COMMAND to a device in RESUMING) and
+ * does not wait for the state mutex, which a stuck transition may hold.
+ * Migration does not carry it: QEMU saves its own copy of config space and
+ * writes it back on the destination. A reset, or the last close, puts it
+ * back as at power-on.
+ */
+static ssize_t migdev_config_rw(struct migdev_state *md, char __user *ubuf,
+				size_t count, u64 off, bool write)
+{
+	u8 buf[PCI_CFG_SPACE_SIZE], mask;
+	size_t i;
+
+	if (off >= PCI_CFG_SPACE_SIZE)
+		return -EINVAL;
+	count = min_t(size_t, count, PCI_CFG_SPACE_SIZE - off);
+	if (write && copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+
+	mutex_lock(&md->config_lock);
+	for (i = 0; i < count; i++) {
+		if (!write) {
+			buf[i] = md->config[off + i];
+			continue;
+		}
+		mask = migdev_config_wmask(off + i);
+		md->config[off + i] &= ~mask;
+		md->config[off + i] |= buf[i] & mask;
+	}
+	mutex_unlock(&md->config_lock);
+
+	if (!write && copy_to_user(ubuf, buf, count))
+		return -EFAULT;
+	return count;
+}
+
+/*
+ * BAR0: region_size bytes of memory, then zeroes up to bar_size. Writes
+ * there are dropped, and so only the memory migrates. Writes fail with
+ * EBUSY while the device is stopped: a stopped device keeps its state.
+ */
+static ssize_t migdev_bar0_rw(struct migdev_state *md, char __user *ubuf,
+			      size_t count, u64 off, bool write)
+{
+	size_t mem = 0;
+	ssize_t ret = 0;
+
+	if (off >= bar_size)
+		return -EINVAL;
+	count = min_t(size_t, count, bar_size - off);
+	if (off < region_size)
+		mem = min_t(size_t, count, region_size - off);
+
+	mutex_lock(&md->state_mutex);
+	if (write && md->mig_state != VFIO_DEVICE_STATE_RUNNING &&
+	    md->mig_state != VFIO_DEVICE_STATE_RUNNING_P2P)
+		ret = -EBUSY;
+	else if (write && mem && copy_from_user(md->region + off, ubuf, mem))
+		ret = -EFAULT;
+	else if (!write && mem && copy_to_user(ubuf, md->region + off, mem))
+		ret = -EFAULT;
+	else if (!write && clear_user(ubuf + mem, count - mem))
+		ret = -EFAULT;
+	mutex_unlock(&md->state_mutex);
+
+	return ret ? ret : count;
+}
+
+static ssize_t migdev_rw(struct migdev_state *md, char __user *ubuf,
+			 size_t count, loff_t *ppos, bool write)
 {
 	u64 index = *ppos >> MIGDEV_OFFSET_SHIFT;
 	u64 off = *ppos & MIGDEV_OFFSET_MASK;
 	ssize_t ret;
 
-	if (index != VFIO_PCI_BAR0_REGION_INDEX || off >= region_size)
-		return -EINVAL;
-	count = min_t(size_t, count, region_size - off);
-
-	mutex_lock(&md->state_mutex);
-	if (write && md->mig_state != VFIO_DEVICE_STATE_RUNNING &&
-	    md->mig_state != VFIO_DEVICE_STATE_RUNNING_P2P)
-		ret = -EBUSY;	/* a stopped device keeps its state */
-	else if (write ? copy_from_user(md->region + off, ubuf, count) :
-			 copy_to_user(ubuf, md->region + off, count))
-		ret = -EFAULT;
-	else
-		ret = count;
-	mutex_unlock(&md->state_mutex);
+	switch (index) {
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		ret = migdev_bar0_rw(md, ubuf, count, off, write);
+		break;
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		ret = migdev_config_rw(md, ubuf, count, off, write);
+		break;
+	default:
+		ret = -EINVAL;
+	}
 
 	if (ret > 0)
 		*ppos += ret;
@@ -509,62 +657,147 @@ static ssize_t migdev_region_rw(struct migdev_state *md, char __user *ubuf,
 static ssize_t migdev_read(struct vfio_device *vdev, char __user *buf,
 			   size_t count, loff_t *ppos)
 {
-	return migdev_region_rw(to_migdev(vdev), buf, count, ppos, false);
+	return migdev_rw(to_migdev(vdev), buf, count, ppos, false);
 }
 
 static ssize_t migdev_write(struct vfio_device *vdev, const char __user *buf,
 			    size_t count, loff_t *ppos)
 {
-	return migdev_region_rw(to_migdev(vdev), (char __user *)buf, count,
-				ppos, true);
+	return migdev_rw(to_migdev(vdev), (char __user *)buf, count, ppos,
+			 true);
+}
+
+/*
+ * A reset returns the device to RUNNING with BAR0 cleared and config space
+ * as at power-on. Unlike mlx5, which must defer a reset that arrives from
+ * the PCI core while its state mutex is held, this device is reset only
+ * through VFIO_DEVICE_RESET, which holds no other lock, so it simply waits
+ * for the state mutex.
+ */
+static int migdev_reset(struct migdev_state *md)
+{
+	mutex_lock(&md->state_mutex);
+	migdev_disable_files(md);
+	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	memset(md->region, 0, region_size);
+	mutex_unlock(&md->state_mutex);
+	migdev_config_reset(md);
+	return 0;
+}
+
+static long migdev_get_info(void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = VFIO_PCI_NUM_REGIONS;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long migdev_get_region_info(void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_region_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+
+	info.offset = (u64)info.index << MIGDEV_OFFSET_SHIFT;
+	switch (info.index) {
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		info.size = bar_size;
+		break;
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info.size = PCI_CFG_SPACE_SIZE;
+		break;
+	default:
+		info.size = 0;
+	}
+	info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
+				 VFIO_REGION_INFO_FLAG_WRITE : 0;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/* Every PCI interrupt index is there, each with no interrupt. */
+static long migdev_get_irq_info(void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+	info.flags = 0;
+	info.count = 0;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
 static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			 unsigned long arg)
 {
-	struct migdev_state *md = to_migdev(vdev);
-	unsigned long minsz;
-
 	switch (cmd) {
-	case VFIO_DEVICE_GET_INFO: {
-		struct vfio_device_info info;
-
-		minsz = offsetofend(struct vfio_device_info, num_irqs);
-		if (copy_from_user(&info, (void __user *)arg, minsz))
-			return -EFAULT;
-		if (info.argsz < minsz)
-			return -EINVAL;
-		/* BAR0 only: enough to carry state, not a full PCI device. */
-		info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
-		info.num_regions = VFIO_PCI_BAR0_REGION_INDEX + 1;
-		info.num_irqs = 0;
-		return copy_to_user((void __user *)arg, &info, minsz) ?
-			-EFAULT : 0;
-	}
-	case VFIO_DEVICE_GET_REGION_INFO: {
-		struct vfio_region_info info;
-
-		minsz = offsetofend(struct vfio_region_info, offset);
-		if (copy_from_user(&info, (void __user *)arg, minsz))
-			return -EFAULT;
-		if (info.argsz < minsz)
-			return -EINVAL;
-		if (info.index != VFIO_PCI_BAR0_REGION_INDEX)
-			return -EINVAL;
-		info.offset = (u64)info.index << MIGDEV_OFFSET_SHIFT;
-		info.size = region_size;
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_WRITE;
-		return copy_to_user((void __user *)arg, &info, minsz) ?
-			-EFAULT : 0;
-	}
+	case VFIO_DEVICE_GET_INFO:
+		return migdev_get_info((void __user *)arg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return migdev_get_region_info((void __user *)arg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return migdev_get_irq_info((void __user *)arg);
 	case VFIO_DEVICE_RESET:
-		return migdev_reset(md);
+		return migdev_reset(to_migdev(vdev));
 	}
 	return -ENOTTY;
 }
 
-/* The last fd on the device is closed: end any migration in progress. */
+/*
+ * Linux 6.2 added VFIO_DEVICE_FEATURE_MIG_DATA_SIZE to the uAPI, answered
+ * by its core from mig_ops->migration_get_data_size(). 6.1 has neither,
+ * but hands the features it does not know to the driver, so migdev
+ * answers it itself, with the uAPI's number and layout: QEMU 8.0 and later
+ * ask for it, and without it count 100 GiB still to send, which may keep
+ * a migration from ever converging.
+ */
+#ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
+
+struct vfio_device_feature_mig_data_size {
+	__aligned_u64 stop_copy_length;
+};
+#endif
+
+/* GET only, in any state: the size of the stream STOP_COPY produces. */
+static int migdev_device_feature(struct vfio_device *vdev, u32 flags,
+				 void __user *arg, size_t argsz)
+{
+	struct vfio_device_feature_mig_data_size size = {
+		.stop_copy_length = sizeof(struct migdev_stream_header) +
+				    region_size,
+	};
+	int ret;
+
+	if ((flags & VFIO_DEVICE_FEATURE_MASK) !=
+	    VFIO_DEVICE_FEATURE_MIG_DATA_SIZE)
+		return -ENOTTY;
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(size));
+	if (ret != 1)
+		return ret;
+	return copy_to_user(arg, &size, sizeof(size)) ? -EFAULT : 0;
+}
+
+/*
+ * The last fd on the device is closed: end any migration in progress, and
+ * reset config space as vfio-pci resets a device its last user lets go.
+ * BAR0 keeps its memory.
+ */
 static void migdev_close_device(struct vfio_device *vdev)
 {
 	struct migdev_state *md = to_migdev(vdev);
@@ -573,6 +806,7 @@ static void migdev_close_device(struct vfio_device *vdev)
 	migdev_disable_files(md);
 	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	mutex_unlock(&md->state_mutex);
+	migdev_config_reset(md);
 }
 
 /*
@@ -742,6 +976,8 @@ static int migdev_init_dev(struct vfio_device *vdev)
 
 	mutex_init(&md->state_mutex);
 	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	mutex_init(&md->config_lock);
+	migdev_config_reset(md);
 	migdev_fault_init(&md->fail, MAX_ERRNO);
 	migdev_fault_init(&md->error, MAX_ERRNO);
 	migdev_fault_init(&md->stall, MIGDEV_STALL_MAX_MS);
@@ -755,6 +991,7 @@ static void migdev_release_dev(struct vfio_device *vdev)
 {
 	struct migdev_state *md = to_migdev(vdev);
 
+	mutex_destroy(&md->config_lock);
 	mutex_destroy(&md->state_mutex);
 	vfree(md->region);
 	vfio_free_device(vdev);
@@ -768,6 +1005,7 @@ static const struct vfio_device_ops migdev_dev_ops = {
 	.read = migdev_read,
 	.write = migdev_write,
 	.ioctl = migdev_ioctl,
+	.device_feature = migdev_device_feature,
 };
 
 static int migdev_probe(struct mdev_device *mdev)
@@ -824,6 +1062,8 @@ static int __init migdev_init(void)
 
 	if (!region_size || region_size > MIGDEV_REGION_MAX)
 		return -EINVAL;
+	bar_size = roundup_pow_of_two(max_t(unsigned int, region_size,
+					    MIGDEV_BAR_MIN));
 
 	ret = mdev_register_driver(&migdev_driver);
 	if (ret)

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
 
 #include "../kselftest_harness.h"
 #include "vfio_util.h"
@@ -145,6 +148,76 @@ TEST_F(kmods, sample_region_size)
 	ASSERT_EQ(0, bar0_size(src.fd, &size));
 	ASSERT_EQ((size_t)16384, size);
 	vfio_dev_destroy(&src);
+}
+
+/*
+ * BAR0 is region_size rounded up to a power of two, at least 4 KiB, as
+ * PCI and QEMU need: past region_size it reads as zero and drops writes,
+ * and only region_size bytes migrate.
+ */
+TEST_F(kmods, sample_bar0_rounded_up)
+{
+	static const struct {
+		const char *param;
+		size_t region, bar;
+	} sizes[] = {
+		{ "region_size=10000", 10000, 16384 },
+		{ "region_size=1", 1, 4096 },
+	};
+	struct mig_stream stream = { 0 };
+	struct vfio_region_info info;
+	struct vfio_dev src, dst;
+	uint8_t *buf;
+	uint64_t len;
+	uint32_t bar;
+	size_t i, j;
+
+	if (vfio_kmods_prepare(MIGDEV, MIGDEV, self->why, sizeof(self->why)))
+		SKIP(return, "%s", self->why);
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ASSERT_EQ(0, kmod_unload("migdev"));
+		ASSERT_EQ(0, kmod_load("migdev", sizes[i].param));
+		ASSERT_EQ(0, vfio_dev_create(&src, MIGDEV_TYPE));
+		ASSERT_EQ(0, vfio_dev_create(&dst, MIGDEV_TYPE));
+
+		ASSERT_EQ(0, vfio_get_region_info(src.fd,
+						  VFIO_PCI_BAR0_REGION_INDEX,
+						  &info));
+		EXPECT_EQ(sizes[i].bar, info.size) TH_LOG("%s", sizes[i].param);
+		ASSERT_EQ(0, vfio_config_write32(src.fd, PCI_BASE_ADDRESS_0,
+						 0xffffffff));
+		ASSERT_EQ(0, vfio_config_read32(src.fd, PCI_BASE_ADDRESS_0,
+						&bar));
+		EXPECT_EQ(~(uint32_t)(sizes[i].bar - 1), bar);
+		ASSERT_EQ(0, vfio_mig_data_size(src.fd, &len));
+		EXPECT_EQ(sizeof(struct migdev_stream_header) + sizes[i].region,
+			  len);
+
+		/* All of BAR0 takes the write; region_size bytes keep it. */
+		buf = malloc(sizes[i].bar);
+		ASSERT_NE(NULL, buf);
+		memset(buf, 0xa5, sizes[i].bar);
+		ASSERT_EQ((ssize_t)sizes[i].bar,
+			  pwrite(src.fd, buf, sizes[i].bar, info.offset));
+		ASSERT_EQ((ssize_t)sizes[i].bar,
+			  pread(src.fd, buf, sizes[i].bar, info.offset));
+		for (j = 0; j < sizes[i].bar; j++)
+			if (buf[j] != (j < sizes[i].region ? 0xa5 : 0))
+				break;
+		EXPECT_EQ(sizes[i].bar, j) TH_LOG("%s", sizes[i].param);
+		free(buf);
+
+		ASSERT_EQ(0, vfio_migrate(&src, &dst, &stream));
+		EXPECT_EQ(len, stream.len);
+		free(stream.data);
+		stream.data = NULL;
+		vfio_dev_destroy(&src);
+		vfio_dev_destroy(&dst);
+	}
+
+	ASSERT_EQ(0, kmod_unload("migdev"));
+	ASSERT_EQ(0, kmod_load("migdev", ""));
 }
 
 TEST_HARNESS_MAIN
