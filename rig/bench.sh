@@ -106,6 +106,7 @@ END {
 	a = median("builtin transition_traced_ns") - median("builtin transition_ns")
 	b = median("baseline transition_traced_ns") - median("baseline transition_ns")
 	row("vfio events on, added per SET (ns)", a, b, "-", "none, reference", "-")
+	cost("qemu_migration_ns", "QEMU live migration, end to end (ns)", "1.01")
 	small = median("builtin devices_small"); large = median("builtin devices_large")
 	cost("register_ns_small", "register, " small " devices (ns/dev)", "1.10")
 	cost("register_ns_large", "register, " large " devices (ns/dev)", "1.10")

@@ -22,6 +22,6 @@ if grep -q 'warning:' "$out/build.log"; then
 fi
 sdir=$SRC/tools/testing/selftests/vfio
 ccache gcc -Wall -Wextra -Werror -O2 -static -isystem "$hdr/usr/include" -I "$sdir" \
-	-o "$out/demo-migration" "$RIG_DIR/guest/demo-migration.c" "$sdir/vfio_util.c"
+	-o "$out/demo-qemu" "$RIG_DIR/guest/demo-qemu.c" "$sdir/qemu_util.c" "$sdir/vfio_util.c"
 ccache gcc -Wall -Wextra -Werror -O2 -static -isystem "$hdr/usr/include" -I "$sdir" \
-	-o "$out/vfio-bench" "$RIG_DIR/guest/vfio-bench.c" "$sdir/vfio_util.c"
+	-o "$out/vfio-bench" "$RIG_DIR/guest/vfio-bench.c" "$sdir/qemu_util.c" "$sdir/vfio_util.c"

@@ -45,6 +45,7 @@ if ! "$RIG_DIR/deps.sh" || ! "$RIG_DIR/apply.sh"; then
 fi
 
 "$RIG_DIR/build-tests.sh" || echo "not ok host build_selftests" | record
+"$RIG_DIR/qemu.sh" || echo "not ok host fetch_qemu" | record
 for v in $VARIANTS; do
 	if "$RIG_DIR/configure.sh" "$v" && "$RIG_DIR/build.sh" "$v" && "$RIG_DIR/pack.sh" "$v"; then
 		"$RIG_DIR/symbols.sh" "$v" | record

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# demo.sh: build the builtin variant and show a live migration walked
-# through in its guest, with migration/state of both devices at every step.
+# demo.sh: build the builtin variant and, in its guest, have QEMU 10
+# live-migrate a VM with a migdev device, showing QEMU's migration status
+# next to migration/state of both devices; then a failed migration and the
+# devices' histories.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 

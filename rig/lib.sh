@@ -7,6 +7,8 @@ BUILD=${BUILD:-$TOP/build}
 SRC=$BUILD/src
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
 VARIANTS="builtin modules nodebugfs debug baseline"
+# Variants whose guests carry QEMU 10 (rig/qemu.sh) and run it.
+QEMU_VARIANTS="builtin baseline"
 JOBS=${JOBS:-$(nproc)}
 
 # ccache keys on absolute paths; relative to the checkout, a fresh clone
@@ -193,7 +195,8 @@ prepare_guests()
 {
 	local v
 
-	"$RIG_DIR/deps.sh" && "$RIG_DIR/apply.sh" && "$RIG_DIR/build-tests.sh" || return
+	"$RIG_DIR/deps.sh" && "$RIG_DIR/apply.sh" && "$RIG_DIR/build-tests.sh" &&
+		"$RIG_DIR/qemu.sh" || return
 	for v in "$@"; do
 		"$RIG_DIR/configure.sh" "$v" && "$RIG_DIR/build.sh" "$v" &&
 			"$RIG_DIR/pack.sh" "$v" || return

@@ -29,6 +29,10 @@ list=$out/initramfs.list
 			echo "file /$f $out/modroot/$f 0644 0 0"
 		done
 	fi
+	# The guests that run QEMU as the migration client carry it.
+	case " $QEMU_VARIANTS " in
+	*" $variant "*) cat "$BUILD/qemu/initramfs.list" ;;
+	esac
 } >"$list"
 "$out/usr/gen_init_cpio" "$list" >"$out/initramfs.cpio"
 step "packed $variant initramfs: $(( $(stat -c %s "$out/initramfs.cpio") / 1024 )) KiB"

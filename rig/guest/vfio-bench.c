@@ -6,6 +6,8 @@
  * a figure that a kernel cannot have (reading state without debugfs) is
  * not printed. Times are nanoseconds per operation, memory bytes per device.
  * "smoke" runs every measurement with few iterations, to show it works.
+ * The end-to-end figure is a whole live migration by QEMU 10 between two
+ * migdev devices, from the migrate command to QEMU's "completed" event.
  */
 
 #include <errno.h>
@@ -15,7 +17,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
+#include "qemu_util.h"
 #include "vfio_util.h"
 
 #define VFIO_TRACE_EVENTS	"/sys/kernel/tracing/events/vfio/enable"
@@ -26,10 +30,11 @@ struct bench_sizes {
 	int round_trips;	/* RUNNING -> STOP -> RUNNING */
 	int reads;		/* open + read + close, per file */
 	int repeats;		/* of the round trips and the reads */
+	int migrations;		/* by QEMU, end to end */
 };
 
-static const struct bench_sizes full = { 100, 1000, 10000, 2000, 5 };
-static const struct bench_sizes smoke = { 5, 20, 50, 50, 1 };
+static const struct bench_sizes full = { 100, 1000, 10000, 2000, 5, 5 };
+static const struct bench_sizes smoke = { 5, 20, 50, 50, 1, 1 };
 
 static long long now_ns(void)
 {
@@ -160,6 +165,48 @@ static void reads(const char *figure, const char *path, int n)
 	printf("BENCH %s %lld\n", figure, (now_ns() - t0) / n);
 }
 
+/*
+ * One live migration by QEMU: two devices, two QEMUs, the source told to
+ * migrate; the time until QEMU's MIGRATION event says "completed", which
+ * needs no polling that would add to it.
+ */
+static void migration_by_qemu(int n)
+{
+	char uuid[2][37], dir[32], cmd[160], reply[4096];
+	struct qemu vm[2];
+	long long t0;
+	int ret;
+
+	snprintf(dir, sizeof(dir), "/tmp/bench-%d", n);
+	if (mkdir(dir, 0755))
+		fail("mkdir", -errno);
+	if ((ret = mdev_create(MIGDEV_TYPE, uuid[0])) ||
+	    (ret = mdev_create(MIGDEV_TYPE, uuid[1])))
+		fail("create migdev devices", ret);
+	if ((ret = qemu_start(&vm[0], dir, "src", uuid[0], false)) ||
+	    (ret = qemu_start(&vm[1], dir, "dst", uuid[1], true)))
+		fail("start QEMU", ret);
+	ret = qmp(&vm[0], "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}}",
+		  reply, sizeof(reply));
+	if (ret)
+		fail("QMP migrate-set-capabilities", ret);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"unix:%s/migration.sock\"}}",
+		 dir);
+	t0 = now_ns();
+	ret = qmp(&vm[0], cmd, reply, sizeof(reply));
+	if (!ret)
+		ret = qmp_event(&vm[0], "\"MIGRATION\"", "\"status\": \"completed\"",
+				"\"status\": \"failed\"", reply, sizeof(reply));
+	if (ret)
+		fail("QEMU migration", ret);
+	printf("BENCH qemu_migration_ns %lld\n", now_ns() - t0);
+	qemu_stop(&vm[0]);
+	qemu_stop(&vm[1]);
+	mdev_remove(uuid[0]);
+	mdev_remove(uuid[1]);
+}
+
 int main(int argc, char **argv)
 {
 	const struct bench_sizes *sz = &full;
@@ -196,6 +243,8 @@ int main(int argc, char **argv)
 		reads("read_sysfs_ns", path, sz->reads);
 	}
 	vfio_dev_destroy(&dev);
+	for (i = 0; i < sz->migrations; i++)
+		migration_by_qemu(i);
 	printf("BENCH-DONE\n");
 	return 0;
 }

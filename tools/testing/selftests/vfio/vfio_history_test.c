@@ -24,56 +24,6 @@
 #include "../kselftest_harness.h"
 #include "vfio_util.h"
 
-#define RING_LEN 32
-#define COLUMNS "#  seq        start duration_us result             from         to           arcs                            pid     tid comm"
-
-/* One parsed line of history. */
-struct transition {
-	long long seq;
-	double start;
-	long long duration_us;
-	char result[32], from[16], to[16], arcs[80], comm[16];
-	int pid, tid;
-};
-
-struct history {
-	long long count, failures, shown;
-	int lines;
-	struct transition t[RING_LEN];
-};
-
-/* Parses history as debugfs-vfio-history documents it; -EBADMSG if not. */
-static int history_read(const char *uuid, struct history *h)
-{
-	static char buf[16384];
-	char *line, *save;
-	int n;
-
-	memset(h, 0, sizeof(*h));
-	n = debugfs_read(uuid, "migration/history", buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	line = strtok_r(buf, "\n", &save);
-	if (!line || sscanf(line, "# transitions %lld failures %lld shown %lld",
-			    &h->count, &h->failures, &h->shown) != 3)
-		return -EBADMSG;
-	line = strtok_r(NULL, "\n", &save);
-	if (!line || strcmp(line, COLUMNS))
-		return -EBADMSG;
-	while ((line = strtok_r(NULL, "\n", &save))) {
-		struct transition *t = &h->t[h->lines];
-
-		if (h->lines == RING_LEN ||
-		    sscanf(line, "%lld %lf %lld %31s %15s %15s %79s %d %d %15s",
-			   &t->seq, &t->start, &t->duration_us, t->result,
-			   t->from, t->to, t->arcs, &t->pid, &t->tid,
-			   t->comm) != 10)
-			return -EBADMSG;
-		h->lines++;
-	}
-	return 0;
-}
-
 /*
  * Waits, up to 20 s, until history has recorded @count SETs: children
  * forked to make them reach the core in their own time.
@@ -584,10 +534,10 @@ TEST_F(history, ring_keeps_newest)
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
 	ASSERT_EQ(40, self->h.count);
 	ASSERT_EQ(0, self->h.failures);
-	ASSERT_EQ(RING_LEN, self->h.shown);
-	ASSERT_EQ(RING_LEN, self->h.lines);
-	for (i = 0; i < RING_LEN; i++) {
-		EXPECT_EQ(40 - RING_LEN + 1 + i, self->h.t[i].seq);
+	ASSERT_EQ(HISTORY_RING_LEN, self->h.shown);
+	ASSERT_EQ(HISTORY_RING_LEN, self->h.lines);
+	for (i = 0; i < HISTORY_RING_LEN; i++) {
+		EXPECT_EQ(40 - HISTORY_RING_LEN + 1 + i, self->h.t[i].seq);
 		/* seq 9 is the 9th request, a STOP (odd seq, even index). */
 		EXPECT_STREQ(self->h.t[i].seq % 2 ? "STOP" : "RUNNING",
 			     self->h.t[i].to);

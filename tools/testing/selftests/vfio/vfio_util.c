@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE	/* PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -126,6 +127,38 @@ int debugfs_write(const char *uuid, const char *file, const char *text)
 
 	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/%s", uuid, file);
 	return write_file(path, text);
+}
+
+/* Parses history as debugfs-vfio-history documents it; -EBADMSG if not. */
+int history_read(const char *uuid, struct history *h)
+{
+	static __thread char buf[16384];
+	char *line, *save;
+	int n;
+
+	memset(h, 0, sizeof(*h));
+	n = debugfs_read(uuid, "migration/history", buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	line = strtok_r(buf, "\n", &save);
+	if (!line || sscanf(line, "# transitions %lld failures %lld shown %lld",
+			    &h->count, &h->failures, &h->shown) != 3)
+		return -EBADMSG;
+	line = strtok_r(NULL, "\n", &save);
+	if (!line || strcmp(line, HISTORY_COLUMNS))
+		return -EBADMSG;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		struct transition *t = &h->t[h->lines];
+
+		if (h->lines == HISTORY_RING_LEN ||
+		    sscanf(line, "%lld %lf %lld %31s %15s %15s %79s %d %d %15s",
+			   &t->seq, &t->start, &t->duration_us, t->result,
+			   t->from, t->to, t->arcs, &t->pid, &t->tid,
+			   t->comm) != 10)
+			return -EBADMSG;
+		h->lines++;
+	}
+	return 0;
 }
 
 int path_exists(const char *path)
@@ -424,12 +457,7 @@ int stream_write(int data_fd, const struct mig_stream *stream)
  */
 static int bar0_info(int fd, struct vfio_region_info *info)
 {
-	memset(info, 0, sizeof(*info));
-	info->argsz = sizeof(*info);
-	info->index = VFIO_PCI_BAR0_REGION_INDEX;
-	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info))
-		return -errno;
-	return 0;
+	return vfio_get_region_info(fd, VFIO_PCI_BAR0_REGION_INDEX, info);
 }
 
 int bar0_size(int fd, size_t *size)
@@ -497,6 +525,110 @@ int bar0_read(int fd, void *buf, size_t size)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == size ? 0 : -EIO;
+}
+
+int vfio_get_region_info(int fd, uint32_t index,
+			 struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info))
+		return -errno;
+	return 0;
+}
+
+/*
+ * @len bytes of config space at @off, in one pread() or pwrite() at the
+ * offset the device gives its config region, as QEMU does them.
+ */
+static int vfio_config_rw(int fd, unsigned int off, void *buf, size_t len,
+			  int write)
+{
+	struct vfio_region_info info;
+	ssize_t n;
+	int ret;
+
+	ret = vfio_get_region_info(fd, VFIO_PCI_CONFIG_REGION_INDEX, &info);
+	if (ret)
+		return ret;
+	if (write)
+		n = pwrite(fd, buf, len, info.offset + off);
+	else
+		n = pread(fd, buf, len, info.offset + off);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int vfio_config_read(int fd, unsigned int off, void *buf, size_t len)
+{
+	return vfio_config_rw(fd, off, buf, len, 0);
+}
+
+int vfio_config_write(int fd, unsigned int off, const void *buf, size_t len)
+{
+	return vfio_config_rw(fd, off, (void *)buf, len, 1);
+}
+
+/* Config space is little endian. */
+int vfio_config_read32(int fd, unsigned int off, uint32_t *val)
+{
+	uint32_t le;
+	int ret;
+
+	ret = vfio_config_read(fd, off, &le, sizeof(le));
+	if (!ret)
+		*val = le32toh(le);
+	return ret;
+}
+
+int vfio_config_write32(int fd, unsigned int off, uint32_t val)
+{
+	uint32_t le = htole32(val);
+
+	return vfio_config_write(fd, off, &le, sizeof(le));
+}
+
+int vfio_mig_data_size(int fd, uint64_t *len)
+{
+	struct {
+		struct vfio_device_feature feature;
+		struct vfio_device_feature_mig_data_size size;
+	} req = {
+		.feature.argsz = sizeof(req),
+		.feature.flags = VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+	};
+
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &req))
+		return -errno;
+	*len = req.size.stop_copy_length;
+	return 0;
+}
+
+/* migdev's region_size parameter: the bytes of BAR0 that are memory. */
+int migdev_region_size(size_t *size)
+{
+	char buf[32];
+	int ret;
+
+	ret = read_file("/sys/module/migdev/parameters/region_size", buf,
+			sizeof(buf));
+	if (ret < 0)
+		return ret;
+	*size = strtoul(buf, NULL, 10);
+	return 0;
+}
+
+/* BAR0's size, as migdev makes it: a power of two, at least 4 KiB. */
+size_t migdev_bar_size(size_t region_size)
+{
+	size_t size = 4096;
+
+	while (size < region_size)
+		size *= 2;
+	return size;
 }
 
 const char * const vfio_kmods[VFIO_KMODS] = {

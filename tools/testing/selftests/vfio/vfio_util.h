@@ -45,6 +45,18 @@ struct migdev_stream_header {
 	uint32_t reserved;
 };
 
+/*
+ * The stop-copy size, in the uAPI since Linux 6.2. 6.1's headers lack it;
+ * migdev answers it all the same (see migdev.c).
+ */
+#ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
+
+struct vfio_device_feature_mig_data_size {
+	__aligned_u64 stop_copy_length;
+};
+#endif
+
 /* One step of a migration: @dev (0 source, 1 destination) goes to @state. */
 struct mig_step {
 	int dev;
@@ -83,9 +95,41 @@ int vfio_migrate(struct vfio_dev *src, struct vfio_dev *dst,
 int stream_read(int data_fd, struct mig_stream *stream);
 int stream_write(int data_fd, const struct mig_stream *stream);
 
+/* migration/history, as debugfs-vfio-history documents it. */
+#define HISTORY_RING_LEN	32
+#define HISTORY_COLUMNS		"#  seq        start duration_us result             from         to           arcs                            pid     tid comm"
+
+/* One parsed line of history. */
+struct transition {
+	long long seq;
+	double start;
+	long long duration_us;
+	char result[32], from[16], to[16], arcs[80], comm[16];
+	int pid, tid;
+};
+
+struct history {
+	long long count, failures, shown;
+	int lines;
+	struct transition t[HISTORY_RING_LEN];
+};
+
+int history_read(const char *uuid, struct history *h);
+
 int bar0_fill(int fd, size_t size, unsigned int seed);
 int bar0_read(int fd, void *buf, size_t size);
 int bar0_size(int fd, size_t *size);
+
+int vfio_get_region_info(int fd, uint32_t index,
+			 struct vfio_region_info *info);
+int vfio_config_read(int fd, unsigned int off, void *buf, size_t len);
+int vfio_config_write(int fd, unsigned int off, const void *buf, size_t len);
+int vfio_config_read32(int fd, unsigned int off, uint32_t *val);
+int vfio_config_write32(int fd, unsigned int off, uint32_t val);
+int vfio_mig_data_size(int fd, uint64_t *len);
+
+int migdev_region_size(size_t *size);
+size_t migdev_bar_size(size_t region_size);
 
 /*
  * The modules of VFIO and of the samples, as indexes into vfio_kmods[],
