@@ -6,6 +6,7 @@
  * changes. Then a migration that fails, and what the two histories say
  * of it.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static void run(const char *cmd)
 	pclose(p);
 }
 
-static void cat(const char *uuid, const char *file)
+static void show_file(const char *uuid, const char *file)
 {
 	char cmd[160];
 
@@ -74,14 +75,17 @@ static void state_of(const char *uuid, char *buf, size_t size)
 
 /*
  * Starts the migration and prints a line each time QEMU's migration
- * status or either device's state changes, until the migration ends.
+ * status (the source's query-migrate, the destination's query-status) or
+ * either device's state changes, until both QEMUs are done with it: the
+ * source says "completed" before the destination has loaded everything.
  */
-static int migrate(struct pair *p, const char *dir, char *status,
-		   size_t size)
+static int watch_migration(struct pair *p, const char *dir, char *status,
+			   size_t size)
 {
-	char cmd[160], reply[4096], last[128] = "", line[128];
-	char state[2][32];
+	char cmd[160], reply[4096], last[160] = "", line[160];
+	char state[2][32], dst[32];
 	double t0 = now();
+	bool done;
 	int i;
 
 	snprintf(cmd, sizeof(cmd),
@@ -90,20 +94,28 @@ static int migrate(struct pair *p, const char *dir, char *status,
 	printf("  QMP to the source: %s\n\n", cmd);
 	if (qmp(&p->vm[0], cmd, reply, sizeof(reply)))
 		return -1;
-	printf("  %8s  %-12s  %-14s  %-14s\n", "time", "query-migrate",
-	       "source state", "destination");
+	printf("  %8s  %-13s  %-14s  %-14s  %s\n", "time", "query-migrate",
+	       "source state", "destination", "destination QEMU");
 	for (i = 0; i < 100000; i++) {
 		qemu_status(&p->vm[0], "{\"execute\": \"query-migrate\"}",
 			    status, size);
+		if (p->vm[1].pid > 0 && qemu_exited(&p->vm[1], NULL))
+			p->vm[1].pid = 0;
+		qemu_status(&p->vm[1], "{\"execute\": \"query-status\"}",
+			    dst, sizeof(dst));
 		state_of(p->uuid[0], state[0], sizeof(state[0]));
 		state_of(p->uuid[1], state[1], sizeof(state[1]));
-		snprintf(line, sizeof(line), "%-12s  %-14s  %-14s", status,
-			 state[0], state[1]);
+		snprintf(line, sizeof(line), "%-13s  %-14s  %-14s  %s", status,
+			 state[0], state[1], dst);
 		if (strcmp(line, last)) {
 			printf("  %7.3fs  %s\n", now() - t0, line);
 			strcpy(last, line);
 		}
-		if (!strcmp(status, "completed") || !strcmp(status, "failed"))
+		done = (!strcmp(status, "completed") && !strcmp(dst, "running") &&
+			!strcmp(state[0], "STOP")) ||
+		       (!strcmp(status, "failed") && p->vm[1].pid <= 0 &&
+			!strcmp(state[0], "RUNNING"));
+		if (done)
 			return 0;
 		usleep(1000);
 	}
@@ -122,7 +134,7 @@ static void show_qemus(struct pair *p)
 		       p->vm[i].pid, status);
 	}
 	for (i = 0; i < 2; i++)
-		cat(p->uuid[i], "state");
+		show_file(p->uuid[i], "state");
 	printf("\n");
 }
 
@@ -176,7 +188,7 @@ static int good_migration(const char *dir)
 		return 1;
 	printf("  a pattern is written into the source device's BAR0 through the source QEMU\n\n");
 	show_qemus(&p);
-	ret = migrate(&p, dir, status, sizeof(status));
+	ret = watch_migration(&p, dir, status, sizeof(status));
 	printf("\n");
 	show_qemus(&p);
 	if (!ret)
@@ -185,7 +197,7 @@ static int good_migration(const char *dir)
 	       !ret && !memcmp(want, got, sizeof(got)) ? "equals" : "DIFFERS FROM");
 	printf("  Every state change QEMU asked for, with the driver's arcs:\n\n");
 	for (i = 0; i < 2; i++)
-		cat(p.uuid[i], "history");
+		show_file(p.uuid[i], "history");
 	stop(&p);
 	return ret || strcmp(status, "completed") || memcmp(want, got, sizeof(got));
 }
@@ -201,7 +213,7 @@ static int failed_migration(const char *dir)
 	memset(&p, 0, sizeof(p));
 	if (start(&p, dir, "RESUMING 5"))
 		return 1;
-	if (migrate(&p, dir, status, sizeof(status)))
+	if (watch_migration(&p, dir, status, sizeof(status)))
 		return 1;
 	for (i = 0; i < 100 && !qemu_exited(&p.vm[1], NULL); i++)
 		usleep(100 * 1000);
@@ -218,7 +230,7 @@ static int failed_migration(const char *dir)
 	free(log);
 	printf("\n  What the kernel says, from the two histories alone:\n\n");
 	for (i = 0; i < 2; i++)
-		cat(p.uuid[i], "history");
+		show_file(p.uuid[i], "history");
 	stop(&p);
 	return strcmp(status, "failed") != 0;
 }

@@ -167,8 +167,9 @@ static void reads(const char *figure, const char *path, int n)
 
 /*
  * One live migration by QEMU: two devices, two QEMUs, the source told to
- * migrate; the time until QEMU's MIGRATION event says "completed", which
- * needs no polling that would add to it.
+ * migrate; the time until QEMU's MIGRATION event (the "events"
+ * capability turns it on) says "completed", which needs no polling that
+ * would add to it.
  */
 static void migration_by_qemu(int n)
 {
@@ -180,11 +181,15 @@ static void migration_by_qemu(int n)
 	snprintf(dir, sizeof(dir), "/tmp/bench-%d", n);
 	if (mkdir(dir, 0755))
 		fail("mkdir", -errno);
-	if ((ret = mdev_create(MIGDEV_TYPE, uuid[0])) ||
-	    (ret = mdev_create(MIGDEV_TYPE, uuid[1])))
+	ret = mdev_create(MIGDEV_TYPE, uuid[0]);
+	if (!ret)
+		ret = mdev_create(MIGDEV_TYPE, uuid[1]);
+	if (ret)
 		fail("create migdev devices", ret);
-	if ((ret = qemu_start(&vm[0], dir, "src", uuid[0], false)) ||
-	    (ret = qemu_start(&vm[1], dir, "dst", uuid[1], true)))
+	ret = qemu_start(&vm[0], dir, "src", uuid[0], false);
+	if (!ret)
+		ret = qemu_start(&vm[1], dir, "dst", uuid[1], true);
+	if (ret)
 		fail("start QEMU", ret);
 	ret = qmp(&vm[0], "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}}",
 		  reply, sizeof(reply));

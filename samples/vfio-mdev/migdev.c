@@ -564,11 +564,14 @@ static u8 migdev_config_wmask(unsigned int off)
 
 /*
  * Config space is the device's, not the migration's: it works in every
- * migration state (QEMU writes PCI_COMMAND to a device in RESUMING) and
- * does not wait for the state mutex, which a stuck transition may hold.
+ * migration state (QEMU writes PCI_COMMAND to a device in RESUMING). QEMU
+ * itself never overlaps a config access with a SET (it makes both under
+ * its big lock), but another user of the fd may, so config has a lock of
+ * its own rather than the state mutex, which a stuck transition may hold.
  * Migration does not carry it: QEMU saves its own copy of config space and
  * writes it back on the destination. A reset, or the last close, puts it
- * back as at power-on.
+ * back as at power-on. An access that does not fit in config space fails
+ * whole, with EFAULT, as vfio-pci's does.
  */
 static ssize_t migdev_config_rw(struct migdev_state *md, char __user *ubuf,
 				size_t count, u64 off, bool write)
@@ -576,9 +579,8 @@ static ssize_t migdev_config_rw(struct migdev_state *md, char __user *ubuf,
 	u8 buf[PCI_CFG_SPACE_SIZE], mask;
 	size_t i;
 
-	if (off >= PCI_CFG_SPACE_SIZE)
-		return -EINVAL;
-	count = min_t(size_t, count, PCI_CFG_SPACE_SIZE - off);
+	if (off >= PCI_CFG_SPACE_SIZE || count > PCI_CFG_SPACE_SIZE - off)
+		return -EFAULT;
 	if (write && copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 
@@ -707,7 +709,9 @@ static long migdev_get_region_info(void __user *arg)
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
-	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+	/* As vfio-pci answers for a device without VGA. */
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS ||
+	    info.index == VFIO_PCI_VGA_REGION_INDEX)
 		return -EINVAL;
 
 	info.offset = (u64)info.index << MIGDEV_OFFSET_SHIFT;
@@ -726,7 +730,10 @@ static long migdev_get_region_info(void __user *arg)
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-/* Every PCI interrupt index is there, each with no interrupt. */
+/*
+ * Every PCI interrupt index but ERR is there, each with no interrupt; ERR
+ * is -EINVAL, as vfio-pci answers for a device that is not PCIe.
+ */
 static long migdev_get_irq_info(void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
@@ -734,7 +741,8 @@ static long migdev_get_irq_info(void __user *arg)
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
-	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS ||
+	    info.index == VFIO_PCI_ERR_IRQ_INDEX)
 		return -EINVAL;
 	info.flags = 0;
 	info.count = 0;
@@ -795,8 +803,11 @@ static int migdev_device_feature(struct vfio_device *vdev, u32 flags,
 
 /*
  * The last fd on the device is closed: end any migration in progress, and
- * reset config space as vfio-pci resets a device its last user lets go.
- * BAR0 keeps its memory.
+ * put config space back as at power-on, so that the next user finds what
+ * vfio-pci's would after its reset on release. Unlike a real reset, BAR0
+ * keeps its memory (the tests read it back after a close). There is no
+ * .request op: removing the device waits for its user to close it, as
+ * with mtty.
  */
 static void migdev_close_device(struct vfio_device *vdev)
 {

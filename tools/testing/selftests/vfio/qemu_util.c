@@ -11,14 +11,20 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include "qemu_util.h"
 #include "vfio_util.h"
 
-/* QEMU answers within seconds even under TCG in a TCG guest. */
-#define QEMU_START_SECONDS	60
+/*
+ * QEMU answers within seconds even under TCG in a TCG guest; a QMP or
+ * qtest reply that takes longer than QEMU_REPLY_SECONDS is a hang, which
+ * fails the test rather than the whole guest.
+ */
+#define QEMU_START_SECONDS	30
+#define QEMU_REPLY_SECONDS	30
 
 /* The CF8/CFC configuration mechanism: bus 0, our slot, function 0. */
 #define PCI_CONF_ADDR(reg)	(0x80000000UL | (QEMU_VFIO_SLOT << 11) | (reg))
@@ -55,6 +61,7 @@ static int write_firmware(const char *path)
 
 static int unix_connect(const char *path)
 {
+	struct timeval timeout = { .tv_sec = QEMU_REPLY_SECONDS };
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int fd;
 
@@ -64,7 +71,8 @@ static int unix_connect(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout))) {
 		close(fd);
 		return -errno;
 	}
@@ -82,6 +90,8 @@ static int read_line(int fd, char *buf, size_t size)
 		n = read(fd, &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return -ETIMEDOUT;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
@@ -152,12 +162,12 @@ static void qemu_exec(struct qemu *q, const char *uuid, bool incoming)
 		 "socket,id=qtest,path=%s/%s-qtest.sock,server=on,wait=off",
 		 q->dir, q->name);
 	/*
-	 * migdev has no dirty page tracking of its own and type1 tracks
-	 * only pinned pages: QEMU migrates it only when told to.
+	 * migdev tracks no dirty pages (no DMA logging) and QEMU 10 does not
+	 * use type1's: QEMU migrates such a device only with
+	 * enable-migration=on, and must not ask it for DMA logging.
 	 */
 	snprintf(dev, sizeof(dev),
-		 "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,addr=%d,"
-		 "enable-migration=on,x-device-dirty-page-tracking=off",
+		 "vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,addr=%d,enable-migration=on,x-device-dirty-page-tracking=off",
 		 uuid, QEMU_VFIO_SLOT);
 	snprintf(trace, sizeof(trace), "%s/%s-trace.log", q->dir, q->name);
 	snprintf(log, sizeof(log), "%s/%s.log", q->dir, q->name);
@@ -293,6 +303,12 @@ int qemu_log(const struct qemu *q, char *buf, size_t size)
 	return read_file(path, buf, size);
 }
 
+/* An asynchronous event: {"timestamp": {...}, "event": "NAME", ...}. */
+static bool qmp_is_event(const char *line)
+{
+	return strstr(line, "\"event\": \"");
+}
+
 /*
  * Sends the QMP command @cmd and reads its reply into @reply, skipping
  * the asynchronous events before it. 0 for a "return", -EREMOTEIO for an
@@ -311,9 +327,11 @@ int qmp(struct qemu *q, const char *cmd, char *reply, size_t size)
 		ret = read_line(q->qmp, reply, size);
 		if (ret < 0)
 			return ret;
-		if (strncmp(reply, "{\"event\"", 8) && strstr(reply, "\"return\""))
+		if (qmp_is_event(reply))
+			continue;
+		if (strstr(reply, "\"return\""))
 			return 0;
-		if (strncmp(reply, "{\"event\"", 8) && strstr(reply, "\"error\""))
+		if (strstr(reply, "\"error\""))
 			return -EREMOTEIO;
 	}
 }
@@ -331,7 +349,7 @@ int qmp_event(struct qemu *q, const char *event, const char *want,
 		ret = read_line(q->qmp, line, size);
 		if (ret < 0)
 			return ret;
-		if (strncmp(line, "{\"event\"", 8) || !strstr(line, event))
+		if (!qmp_is_event(line) || !strstr(line, event))
 			continue;
 		if (strstr(line, want))
 			return 0;
@@ -456,7 +474,7 @@ static int trace_state(const char *line, const char *key, char *state,
 	if (!p)
 		return -ENOENT;
 	p += strlen(key);
-	len = strcspn(p, ", \n");
+	len = strcspn(p, "\n, ");
 	if (!len || len >= size)
 		return -EPROTO;
 	memcpy(state, p, len);
@@ -501,6 +519,9 @@ int qemu_trace_sets(const struct qemu *q, struct qemu_sets *sets)
 					if (sets->n == QEMU_MAX_SETS)
 						return -E2BIG;
 					strcpy(sets->to[sets->n++], asked_recover);
+					/* Failed too: QEMU reset the device. */
+					if (strcmp(known, asked_recover))
+						sets->failed[sets->n - 1] = true;
 				}
 			}
 			asked[0] = '\0';

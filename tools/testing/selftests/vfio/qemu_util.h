@@ -50,7 +50,12 @@ int qtest_read(struct qemu *q, unsigned long addr, void *buf, size_t len);
  * the one QEMU knew the device in is one SET; when the next
  * vfio_migration_set_device_state names another state, that SET failed,
  * and QEMU asked for the recover state it named (unless that is ERROR: it
- * resets the device instead).
+ * resets the device instead), which failed in turn if QEMU then knew the
+ * device in yet another state (RUNNING, after a reset). The trace cannot
+ * tell a failed SET whose reset left the device in the very state asked
+ * for (RUNNING with recover state ERROR, or a recover SET to RUNNING):
+ * QEMU's log says "Resetting device" then, and the tests that make SETs
+ * fail read it.
  */
 #define QEMU_MAX_SETS	32
 

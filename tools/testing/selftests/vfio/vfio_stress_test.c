@@ -182,7 +182,7 @@ static void *held(void *arg)
 		if (!worker_create(__func__, uuid))
 			continue;
 		snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/state", uuid);
-		fd = open(path, O_RDONLY);
+		fd = open_file(path, O_RDONLY);
 		ret = mdev_remove(uuid);
 		if (fd < 0 || ret)
 			goto next;

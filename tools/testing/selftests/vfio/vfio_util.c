@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,25 +51,32 @@ const char *mig_state_name(enum vfio_device_mig_state state)
 
 /*
  * delete_module() drops a module's last reference before it marks the
- * module as going. A debugfs file of the module (migdev's fault files)
- * opened in between finds the module neither live nor going, and 6.1's
- * debugfs WARNs "debugfs file owner did not clean up at exit" where it
- * fails such an open with ENXIO a moment later; panic_on_warn turns that
- * into a panic. It is a race of the module loader and debugfs, not of
- * VFIO, so the tests keep their own opens and unloads apart: opens share
- * this lock, kmod_unload() takes it alone.
+ * module as going. A debugfs file of that module opened in between finds
+ * it live but with no reference left to take, and 6.1's debugfs WARNs
+ * "debugfs file owner did not clean up at exit", where it fails such an
+ * open with ENXIO a moment later; panic_on_warn turns that into a panic.
+ * It is a race of the module loader and debugfs, not of VFIO. The files
+ * of VFIO's core belong to vfio, which cannot be unloaded while a device
+ * (and so a file) exists; the only module whose files the tests open
+ * while they unload it is migdev, its migration/migdev/ files. So opens
+ * of those wait for kmod_unload(), and kmod_unload() for them; every
+ * other open still races module unloads and the device removals they
+ * cause.
  */
 static pthread_rwlock_t kmod_unload_lock =
 	PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
 int open_file(const char *path, int flags)
 {
+	bool module_file = strstr(path, "/migration/migdev/");
 	int fd, err;
 
-	pthread_rwlock_rdlock(&kmod_unload_lock);
+	if (module_file)
+		pthread_rwlock_rdlock(&kmod_unload_lock);
 	fd = open(path, flags);
 	err = errno;
-	pthread_rwlock_unlock(&kmod_unload_lock);
+	if (module_file)
+		pthread_rwlock_unlock(&kmod_unload_lock);
 	return fd < 0 ? -err : fd;
 }
 
@@ -665,8 +673,8 @@ int kmod_load(const char *name, const char *params)
 }
 
 /*
- * As rmmod does: fails with EWOULDBLOCK if the module is in use. No file
- * is opened through open_file() meanwhile.
+ * As rmmod does: fails with EWOULDBLOCK if the module is in use. No
+ * migdev file is opened through open_file() meanwhile.
  */
 int kmod_unload(const char *name)
 {
