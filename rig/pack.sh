@@ -32,7 +32,12 @@ list=$out/initramfs.list
 	# The guests that run QEMU as the migration client carry it; without
 	# it (qemu.sh could not fetch it) the QEMU tests fail, not the rest.
 	case " $QEMU_VARIANTS " in
-	*" $variant "*) [ -s "$BUILD/qemu/initramfs.list" ] && cat "$BUILD/qemu/initramfs.list" ;;
+	*" $variant "*)
+		if [ -s "$BUILD/qemu/initramfs.list" ]; then
+			cat "$BUILD/qemu/initramfs.list"
+		else
+			echo "rig: warning: no QEMU 10 for the $variant guest (rig/qemu.sh failed)" >&2
+		fi ;;
 	esac
 } >"$list"
 "$out/usr/gen_init_cpio" "$list" >"$out/initramfs.cpio"

@@ -31,6 +31,8 @@ if [ -s "$list" ] && [ "$list" -nt "$0" ] &&
    awk '$1 == "file" { print $3 }' "$list" | xargs -r ls >/dev/null 2>&1; then
 	exit 0
 fi
+# A fetch that fails below must not leave a list of files it removed.
+rm -f "$list"
 
 mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
 : >"$apt/status"
@@ -79,8 +81,9 @@ esac
 closure()
 {
 	"$loader" --library-path "$libpath" --list "$root$bin" |
-	awk '$2 == "=>" { print $1, $3 }' |
+	awk '$2 == "=>" { print $1, ($3 == "not" ? "NOT-FOUND" : $3) }' |
 	while read -r name path; do
+		[ "$path" = NOT-FOUND ] && die "the unpacked packages lack $name"
 		path=$(readlink -f "$path")
 		case "$path" in
 		"$root"/*) echo "$name $path" ;;

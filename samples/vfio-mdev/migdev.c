@@ -495,9 +495,11 @@ static const struct vfio_migration_ops migdev_mig_ops = {
 };
 
 /*
- * The PCI function that QEMU's vfio-pci sees: the nine regions of a PCI
- * device (BAR0, config space, and BARs 1-5, ROM and VGA with size 0) and
- * the five interrupt indexes of one (none of them with an interrupt).
+ * The PCI function that QEMU's vfio-pci sees: the nine region indexes of
+ * a PCI device (BAR0, config space, BARs 1-5 and the ROM with size 0, no
+ * VGA) and its five interrupt indexes (INTx, MSI, MSI-X and request with
+ * no interrupt, no error reporting), answered as vfio-pci answers for a
+ * conventional PCI device without VGA.
  *
  * What a driver for real hardware, or a vfio-pci variant driver such as
  * mlx5's, does instead:

@@ -72,7 +72,8 @@ static int unix_connect(const char *path)
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout))) {
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout))) {
 		close(fd);
 		return -errno;
 	}
@@ -107,14 +108,17 @@ static int read_line(int fd, char *buf, size_t size)
 	return len;
 }
 
+/* To a socket QEMU may have closed: EPIPE, not SIGPIPE. */
 static int write_all(int fd, const char *buf, size_t len)
 {
 	ssize_t n;
 
 	while (len) {
-		n = write(fd, buf, len);
+		n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return -ETIMEDOUT;
 		if (n < 0)
 			return -errno;
 		buf += n;
@@ -474,7 +478,7 @@ static int trace_state(const char *line, const char *key, char *state,
 	if (!p)
 		return -ENOENT;
 	p += strlen(key);
-	len = strcspn(p, "\n, ");
+	len = strcspn(p, ",\n ");
 	if (!len || len >= size)
 		return -EPROTO;
 	memcpy(state, p, len);

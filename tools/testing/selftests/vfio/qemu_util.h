@@ -53,9 +53,9 @@ int qtest_read(struct qemu *q, unsigned long addr, void *buf, size_t len);
  * resets the device instead), which failed in turn if QEMU then knew the
  * device in yet another state (RUNNING, after a reset). The trace cannot
  * tell a failed SET whose reset left the device in the very state asked
- * for (RUNNING with recover state ERROR, or a recover SET to RUNNING):
- * QEMU's log says "Resetting device" then, and the tests that make SETs
- * fail read it.
+ * for (RUNNING with recover state ERROR, or a recover SET to RUNNING);
+ * QEMU's log says "Resetting device" then. No test here makes QEMU reset
+ * a device.
  */
 #define QEMU_MAX_SETS	32
 

@@ -130,9 +130,10 @@ static const struct {
 	[OP_NO_SEEK] = { "no_seek", 1, { ESPIPE } },
 	/*
 	 * As in vfio_stress_test: a file goes between readdir and open
-	 * (ENOENT) or once open (EIO), or all of it goes with vfio. No
-	 * open overlaps an unload (open_file()), so none finds its module
-	 * going (ENXIO).
+	 * (ENOENT) or once open (EIO), or all of it goes with vfio. None
+	 * finds its module going (ENXIO): migdev's own files are opened
+	 * apart from its unloads (open_file()), and vfio's exist only while
+	 * vfio cannot go.
 	 */
 	[OP_DEBUGFS] = { "debugfs", 0, { ENOENT, EIO, ENODEV } },
 	/* The slot locks keep the modules loaded meanwhile: never fail. */

@@ -57,8 +57,9 @@ static void fail(const char *who, const char *what, int err)
 /*
  * While devices come and go, a path can vanish between readdir and open
  * (ENOENT), or after open (EIO from debugfs); the whole tree goes while
- * vfio is unloaded. No open overlaps an unload (open_file()), so none
- * finds its module going (ENXIO). Anything else is a bug.
+ * vfio is unloaded. None finds its module going (ENXIO): migdev's own
+ * files are opened apart from its unloads (open_file()), and vfio's exist
+ * only while vfio cannot go. Anything else is a bug.
  */
 static bool gone(int err)
 {
