@@ -475,6 +475,72 @@ TEST_F_TIMEOUT(qemu, destination_refuses_resuming, 300)
 }
 
 /*
+ * The destination's driver refuses to leave RESUMING (the SET to
+ * RUNNING_P2P fails with EIO) once all the state has arrived. QEMU calls
+ * the migration completed and runs the destination VM, but has reset its
+ * device, whose memory is gone: nothing says so but QEMU's log and the
+ * destination's history, which names the SET, the errno and the QEMU.
+ */
+TEST_F_TIMEOUT(qemu, destination_fails_leaving_resuming, 300)
+{
+	struct scenario *sc = &self->s;
+	struct qemu_sets sets[2];
+	unsigned char *back;
+	struct diagnosis d;
+	char status[32], expect[128], *log;
+	int i;
+
+	ASSERT_EQ(0, debugfs_write(sc->uuid[1], MIGDEV_FAIL_NEXT,
+				   "RUNNING_P2P 5"));
+	ASSERT_EQ(0, start_both(sc));
+	ASSERT_EQ(0, qtest_map_bar0(&sc->vm[0]));
+	ASSERT_EQ(0, qtest_write(&sc->vm[0], QEMU_BAR0_ADDR, sc->pattern,
+				 sc->size));
+	ASSERT_EQ(0, start_migration(sc));
+	ASSERT_EQ(0, migration_end(sc, status, sizeof(status)));
+	ASSERT_STREQ("completed", status);
+	ASSERT_EQ(0, settle(&sc->vm[1], "running", sc->uuid[1], "RUNNING"));
+	ASSERT_EQ(0, settle(&sc->vm[0], "postmigrate", sc->uuid[0], "STOP"));
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, history_read(sc->uuid[i], &sc->h[i]));
+	d = diagnose(sc->h);
+	TH_LOG("diagnosis: device %d: %s -> %s failed %s, asked by %s pid %d",
+	       d.device, d.t.from, d.t.to, d.t.result, d.t.comm, d.t.pid);
+	ASSERT_EQ(1, d.device);
+	EXPECT_STREQ("RUNNING_P2P", d.t.to);
+	EXPECT_STREQ("-EIO(-5)", d.t.result);
+	EXPECT_EQ(sc->pid[1], d.t.pid);
+	EXPECT_STREQ(QEMU_COMM, d.t.comm);
+	EXPECT_EQ(1, sc->h[1].failures);
+	EXPECT_EQ(0, sc->h[0].failures);
+
+	for (i = 0; i < 2; i++) {
+		TH_LOG("%s:", i ? "destination" : "source");
+		log_trace(_metadata, &sc->vm[i]);
+		ASSERT_EQ(0, qemu_trace_sets(&sc->vm[i], &sets[i]));
+		EXPECT_EQ(0, history_matches_trace(_metadata, &sc->h[i],
+						   &sets[i], sc->pid[i]));
+	}
+	log = malloc(65536);
+	ASSERT_NE(NULL, log);
+	ASSERT_LT(0, qemu_log(&sc->vm[1], log, 65536));
+	TH_LOG("destination QEMU said: %s", log);
+	snprintf(expect, sizeof(expect),
+		 "%s: Failed setting device state to RUNNING_P2P.", sc->uuid[1]);
+	EXPECT_NE(NULL, strstr(log, expect));
+	EXPECT_NE(NULL, strstr(log, "Resetting device"));
+	free(log);
+
+	/* The reset took the device's memory with it. */
+	back = calloc(1, sc->size);
+	ASSERT_NE(NULL, back);
+	ASSERT_EQ(0, qtest_read(&sc->vm[1], QEMU_BAR0_ADDR, back, sc->size));
+	EXPECT_NE(0, memcmp(sc->pattern, back, sc->size));
+	free(back);
+}
+
+/*
  * The destination's driver takes 3 s for RESUMING, holding its state lock:
  * meanwhile its history already shows the SET, running, asked by the
  * destination QEMU. The migration then completes.
