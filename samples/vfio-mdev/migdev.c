@@ -123,9 +123,14 @@ struct migdev_state {
 
 	unsigned long get_state_calls;
 
-	/* Config space does not depend on the migration state. */
+	/*
+	 * Config space does not depend on the migration state. It has an
+	 * allocation of its own: embedded, it made this struct exactly 1024
+	 * bytes, and the pointer CONFIG_VFIO_DEBUGFS adds to struct
+	 * vfio_device pushed it into the next kmalloc size.
+	 */
 	struct mutex config_lock;	/* protects @config */
-	u8 config[PCI_CFG_SPACE_SIZE];
+	u8 *config;			/* PCI_CFG_SPACE_SIZE bytes */
 
 	struct migdev_fault fail;
 	struct migdev_fault stall;
@@ -986,6 +991,11 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	md->region = vzalloc(region_size);
 	if (!md->region)
 		return -ENOMEM;
+	md->config = kzalloc(PCI_CFG_SPACE_SIZE, GFP_KERNEL);
+	if (!md->config) {
+		vfree(md->region);
+		return -ENOMEM;
+	}
 
 	mutex_init(&md->state_mutex);
 	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
@@ -1006,6 +1016,7 @@ static void migdev_release_dev(struct vfio_device *vdev)
 
 	mutex_destroy(&md->config_lock);
 	mutex_destroy(&md->state_mutex);
+	kfree(md->config);
 	vfree(md->region);
 	vfio_free_device(vdev);
 }
