@@ -68,9 +68,8 @@ static void qemu_status(struct qemu *q, const char *cmd, char *status,
 
 static void state_of(const char *uuid, char *buf, size_t size)
 {
-	if (debugfs_read(uuid, "migration/state", buf, size) <= 0)
+	if (debugfs_state(uuid, buf, size) || !buf[0])
 		snprintf(buf, size, "?");
-	buf[strcspn(buf, "\n")] = '\0';
 }
 
 /*
@@ -79,8 +78,7 @@ static void state_of(const char *uuid, char *buf, size_t size)
  * either device's state changes, until both QEMUs are done with it: the
  * source says "completed" before the destination has loaded everything.
  */
-static int watch_migration(struct pair *p, const char *dir, char *status,
-			   size_t size)
+static int watch_migration(struct pair *p, char *status, size_t size)
 {
 	char cmd[160], reply[4096], last[160] = "", line[160];
 	char state[2][32], dst[32];
@@ -88,9 +86,7 @@ static int watch_migration(struct pair *p, const char *dir, char *status,
 	bool done;
 	int i;
 
-	snprintf(cmd, sizeof(cmd),
-		 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"unix:%s/migration.sock\"}}",
-		 dir);
+	qemu_migrate_cmd(&p->vm[0], cmd, sizeof(cmd));
 	printf("  QMP to the source: %s\n\n", cmd);
 	if (qmp(&p->vm[0], cmd, reply, sizeof(reply)))
 		return -1;
@@ -188,7 +184,7 @@ static int good_migration(const char *dir)
 		return 1;
 	printf("  a pattern is written into the source device's BAR0 through the source QEMU\n\n");
 	show_qemus(&p);
-	ret = watch_migration(&p, dir, status, sizeof(status));
+	ret = watch_migration(&p, status, sizeof(status));
 	printf("\n");
 	show_qemus(&p);
 	if (!ret)
@@ -213,7 +209,7 @@ static int failed_migration(const char *dir)
 	memset(&p, 0, sizeof(p));
 	if (start(&p, dir, "RESUMING 5"))
 		return 1;
-	if (watch_migration(&p, dir, status, sizeof(status)))
+	if (watch_migration(&p, status, sizeof(status)))
 		return 1;
 	for (i = 0; i < 100 && !qemu_exited(&p.vm[1], NULL); i++)
 		usleep(100 * 1000);

@@ -195,9 +195,7 @@ static void migration_by_qemu(int n)
 		  reply, sizeof(reply));
 	if (ret)
 		fail("QMP migrate-set-capabilities", ret);
-	snprintf(cmd, sizeof(cmd),
-		 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"unix:%s/migration.sock\"}}",
-		 dir);
+	qemu_migrate_cmd(&vm[0], cmd, sizeof(cmd));
 	t0 = now_ns();
 	ret = qmp(&vm[0], cmd, reply, sizeof(reply));
 	if (!ret)

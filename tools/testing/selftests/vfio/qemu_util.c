@@ -134,6 +134,14 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* A command line to QEMU's QMP or qtest socket. */
+static int write_line(int fd, const char *text)
+{
+	int ret = write_all(fd, text, strlen(text));
+
+	return ret ? ret : write_all(fd, "\n", 1);
+}
+
 /* Connects to @sock of @q once QEMU listens there, or fails if it died. */
 static int qemu_connect(struct qemu *q, const char *sock)
 {
@@ -322,9 +330,7 @@ int qmp(struct qemu *q, const char *cmd, char *reply, size_t size)
 {
 	int ret;
 
-	ret = write_all(q->qmp, cmd, strlen(cmd));
-	if (!ret)
-		ret = write_all(q->qmp, "\n", 1);
+	ret = write_line(q->qmp, cmd);
 	if (ret)
 		return ret;
 	for (;;) {
@@ -362,6 +368,26 @@ int qmp_event(struct qemu *q, const char *event, const char *want,
 	}
 }
 
+/*
+ * The QMP command that migrates @src to the QEMU started with @incoming in
+ * the same directory.
+ */
+void qemu_migrate_cmd(const struct qemu *src, char *cmd, size_t size)
+{
+	snprintf(cmd, size,
+		 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"unix:%s/migration.sock\"}}",
+		 src->dir);
+}
+
+/* Starts that migration; QEMU's reply in @reply. */
+int qemu_migrate(struct qemu *src, char *reply, size_t size)
+{
+	char cmd[160];
+
+	qemu_migrate_cmd(src, cmd, sizeof(cmd));
+	return qmp(src, cmd, reply, size);
+}
+
 /* The string value of the first "@key" in a QMP reply. */
 int qmp_string(const char *reply, const char *key, char *val, size_t size)
 {
@@ -386,9 +412,7 @@ int qtest(struct qemu *q, const char *cmd, char *reply, size_t size)
 {
 	int ret;
 
-	ret = write_all(q->qtest, cmd, strlen(cmd));
-	if (!ret)
-		ret = write_all(q->qtest, "\n", 1);
+	ret = write_line(q->qtest, cmd);
 	if (ret)
 		return ret;
 	do {

@@ -37,6 +37,8 @@ int qmp(struct qemu *q, const char *cmd, char *reply, size_t size);
 int qmp_event(struct qemu *q, const char *event, const char *want,
 	      const char *bad, char *line, size_t size);
 int qmp_string(const char *reply, const char *key, char *val, size_t size);
+void qemu_migrate_cmd(const struct qemu *src, char *cmd, size_t size);
+int qemu_migrate(struct qemu *src, char *reply, size_t size);
 
 int qtest(struct qemu *q, const char *cmd, char *reply, size_t size);
 int qtest_map_bar0(struct qemu *q);

@@ -386,16 +386,6 @@ static bool state_valid(uint32_t state)
 	       state <= VFIO_DEVICE_STATE_RUNNING_P2P;
 }
 
-/* migration/state of @uuid, without its newline, or -errno. */
-static int debugfs_state(const char *uuid, char *name, size_t size)
-{
-	int n = debugfs_read(uuid, "migration/state", name, size);
-
-	if (n > 0 && name[n - 1] == '\n')
-		name[n - 1] = '\0';
-	return n < 0 ? n : 0;
-}
-
 /*
  * GET and debugfs must name the same valid state, and @want unless it is
  * 0. Only for a device that nobody else moves meanwhile.

@@ -73,10 +73,9 @@ static void *sample_states(void *arg)
 	while (sc->sampling) {
 		for (i = 0; i < 2; i++) {
 			s = &sc->seen[i];
-			if (debugfs_read(sc->uuid[i], "migration/state", buf,
-					 sizeof(buf)) <= 0)
+			if (debugfs_state(sc->uuid[i], buf, sizeof(buf)) ||
+			    !buf[0])
 				continue;
-			buf[strcspn(buf, "\n")] = '\0';
 			if ((!s->n || strcmp(s->state[s->n - 1], buf)) &&
 			    s->n < MAX_SAMPLES)
 				strcpy(s->state[s->n++], buf);
@@ -157,16 +156,6 @@ static void stop_sampling(struct scenario *sc)
 	pthread_join(sc->sampler, NULL);
 }
 
-static int start_migration(struct scenario *sc)
-{
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd),
-		 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"unix:%s/migration.sock\"}}",
-		 sc->dir);
-	return qmp(&sc->vm[0], cmd, sc->reply, sizeof(sc->reply));
-}
-
 /* Polls query-migrate on the source until it ends; its final status. */
 static int migration_end(struct scenario *sc, char *status, size_t size)
 {
@@ -197,17 +186,6 @@ static int run_status(struct qemu *q, char *status, size_t size)
 	return ret ? ret : qmp_string(reply, "status", status, size);
 }
 
-/* Reads a device's state file, without its newline. */
-static int state_of(const char *uuid, char *buf, size_t size)
-{
-	int n = debugfs_read(uuid, "migration/state", buf, size);
-
-	if (n < 0)
-		return n;
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 /*
  * Waits until QEMU @q says @status and its device @uuid is in @state:
  * the destination still loads when the source says "completed", and the
@@ -223,7 +201,7 @@ static int settle(struct qemu *q, const char *status, const char *uuid,
 	int i, ret;
 
 	for (i = 0; i < SETTLE_SECONDS * 50; i++) {
-		ret = state_of(uuid, dev, sizeof(dev));
+		ret = debugfs_state(uuid, dev, sizeof(dev));
 		if (!ret)
 			ret = run_status(q, now, sizeof(now));
 		if (ret)
@@ -314,6 +292,27 @@ static void log_samples(struct __test_metadata *_metadata, const char *who,
 	TH_LOG("%s state sampled: %s", who, line);
 }
 
+/*
+ * QEMU @q's own word on a failed SET of @uuid to @state: its message names
+ * both, and says @also.
+ */
+static void expect_qemu_said(struct __test_metadata *_metadata,
+			     struct qemu *q, const char *uuid,
+			     const char *state, const char *also)
+{
+	char expect[128], *log;
+
+	log = malloc(65536);
+	ASSERT_NE(NULL, log);
+	ASSERT_LT(0, qemu_log(q, log, 65536));
+	TH_LOG("%s QEMU said: %s", q->name, log);
+	snprintf(expect, sizeof(expect),
+		 "%s: Failed setting device state to %s.", uuid, state);
+	EXPECT_NE(NULL, strstr(log, expect));
+	EXPECT_NE(NULL, strstr(log, also));
+	free(log);
+}
+
 /* A failed SET, as found in one of the two histories. */
 struct diagnosis {
 	int device;		/* 0 source, 1 destination, -1 none */
@@ -353,7 +352,7 @@ TEST_F_TIMEOUT(qemu, migration_completes, 300)
 	ASSERT_EQ(0, qtest_write(&sc->vm[0], QEMU_BAR0_ADDR, sc->pattern,
 				 sc->size));
 	ASSERT_EQ(0, start_sampling(sc));
-	ASSERT_EQ(0, start_migration(sc));
+	ASSERT_EQ(0, qemu_migrate(&sc->vm[0], sc->reply, sizeof(sc->reply)));
 	ASSERT_EQ(0, migration_end(sc, status, sizeof(status)));
 	ASSERT_STREQ("completed", status);
 	/* The ends QEMU and the devices must reach, and stay in. */
@@ -364,9 +363,9 @@ TEST_F_TIMEOUT(qemu, migration_completes, 300)
 	EXPECT_STREQ("postmigrate", status);
 	ASSERT_EQ(0, run_status(&sc->vm[1], status, sizeof(status)));
 	EXPECT_STREQ("running", status);
-	ASSERT_EQ(0, state_of(sc->uuid[0], state, sizeof(state)));
+	ASSERT_EQ(0, debugfs_state(sc->uuid[0], state, sizeof(state)));
 	EXPECT_STREQ("STOP", state);
-	ASSERT_EQ(0, state_of(sc->uuid[1], state, sizeof(state)));
+	ASSERT_EQ(0, debugfs_state(sc->uuid[1], state, sizeof(state)));
 	EXPECT_STREQ("RUNNING", state);
 
 	for (i = 0; i < 2; i++) {
@@ -418,13 +417,13 @@ TEST_F_TIMEOUT(qemu, destination_refuses_resuming, 300)
 	struct scenario *sc = &self->s;
 	struct qemu_sets sets[2];
 	struct diagnosis d;
-	char status[32], expect[128], *log;
+	char status[32];
 	int i, st;
 
 	ASSERT_EQ(0, debugfs_write(sc->uuid[1], MIGDEV_FAIL_NEXT,
 				   "RESUMING 5"));
 	ASSERT_EQ(0, start_both(sc));
-	ASSERT_EQ(0, start_migration(sc));
+	ASSERT_EQ(0, qemu_migrate(&sc->vm[0], sc->reply, sizeof(sc->reply)));
 	ASSERT_EQ(0, migration_end(sc, status, sizeof(status)));
 	ASSERT_STREQ("failed", status);
 	/* The destination gives up and exits; the source runs on. */
@@ -452,15 +451,8 @@ TEST_F_TIMEOUT(qemu, destination_refuses_resuming, 300)
 	/* QEMU's own word: its trace, and its error message. */
 	ASSERT_EQ(0, qemu_trace_sets(&sc->vm[1], &sets[1]));
 	ASSERT_EQ(0, qemu_trace_sets(&sc->vm[0], &sets[0]));
-	log = malloc(65536);
-	ASSERT_NE(NULL, log);
-	ASSERT_LT(0, qemu_log(&sc->vm[1], log, 65536));
-	TH_LOG("destination QEMU said: %s", log);
-	snprintf(expect, sizeof(expect),
-		 "%s: Failed setting device state to RESUMING.", sc->uuid[1]);
-	EXPECT_NE(NULL, strstr(log, expect));
-	EXPECT_NE(NULL, strstr(log, "Input/output error"));
-	free(log);
+	expect_qemu_said(_metadata, &sc->vm[1], sc->uuid[1], "RESUMING",
+			 "Input/output error");
 	ASSERT_LE(1, sets[1].n);
 	EXPECT_STREQ("RESUMING", sets[1].to[0]);
 	EXPECT_TRUE(sets[1].failed[0]);
@@ -487,7 +479,7 @@ TEST_F_TIMEOUT(qemu, destination_fails_leaving_resuming, 300)
 	struct qemu_sets sets[2];
 	unsigned char *back;
 	struct diagnosis d;
-	char status[32], expect[128], *log;
+	char status[32];
 	int i;
 
 	ASSERT_EQ(0, debugfs_write(sc->uuid[1], MIGDEV_FAIL_NEXT,
@@ -496,7 +488,7 @@ TEST_F_TIMEOUT(qemu, destination_fails_leaving_resuming, 300)
 	ASSERT_EQ(0, qtest_map_bar0(&sc->vm[0]));
 	ASSERT_EQ(0, qtest_write(&sc->vm[0], QEMU_BAR0_ADDR, sc->pattern,
 				 sc->size));
-	ASSERT_EQ(0, start_migration(sc));
+	ASSERT_EQ(0, qemu_migrate(&sc->vm[0], sc->reply, sizeof(sc->reply)));
 	ASSERT_EQ(0, migration_end(sc, status, sizeof(status)));
 	ASSERT_STREQ("completed", status);
 	ASSERT_EQ(0, settle(&sc->vm[1], "running", sc->uuid[1], "RUNNING"));
@@ -522,15 +514,8 @@ TEST_F_TIMEOUT(qemu, destination_fails_leaving_resuming, 300)
 		EXPECT_EQ(0, history_matches_trace(_metadata, &sc->h[i],
 						   &sets[i], sc->pid[i]));
 	}
-	log = malloc(65536);
-	ASSERT_NE(NULL, log);
-	ASSERT_LT(0, qemu_log(&sc->vm[1], log, 65536));
-	TH_LOG("destination QEMU said: %s", log);
-	snprintf(expect, sizeof(expect),
-		 "%s: Failed setting device state to RUNNING_P2P.", sc->uuid[1]);
-	EXPECT_NE(NULL, strstr(log, expect));
-	EXPECT_NE(NULL, strstr(log, "Resetting device"));
-	free(log);
+	expect_qemu_said(_metadata, &sc->vm[1], sc->uuid[1], "RUNNING_P2P",
+			 "Resetting device");
 
 	/* The reset took the device's memory with it. */
 	back = calloc(1, sc->size);
@@ -556,7 +541,7 @@ TEST_F_TIMEOUT(qemu, destination_stalls, 300)
 	ASSERT_EQ(0, debugfs_write(sc->uuid[1], MIGDEV_STALL_NEXT,
 				   "RESUMING 3000"));
 	ASSERT_EQ(0, start_both(sc));
-	ASSERT_EQ(0, start_migration(sc));
+	ASSERT_EQ(0, qemu_migrate(&sc->vm[0], sc->reply, sizeof(sc->reply)));
 	for (i = 0; i < MIGRATE_SECONDS * 100; i++) {
 		ret = history_read(sc->uuid[1], &sc->h[1]);
 		ASSERT_EQ(0, ret);
@@ -602,7 +587,7 @@ TEST_F_TIMEOUT(qemu, destination_killed, 300)
 	ASSERT_EQ(0, debugfs_write(sc->uuid[0], MIGDEV_STALL_NEXT,
 				   "STOP_COPY 2000"));
 	ASSERT_EQ(0, start_both(sc));
-	ASSERT_EQ(0, start_migration(sc));
+	ASSERT_EQ(0, qemu_migrate(&sc->vm[0], sc->reply, sizeof(sc->reply)));
 	for (i = 0; i < MIGRATE_SECONDS * 100; i++) {
 		ASSERT_EQ(0, history_read(sc->uuid[0], &sc->h[0]));
 		t = sc->h[0].lines ? &sc->h[0].t[sc->h[0].lines - 1] : NULL;
@@ -619,7 +604,7 @@ TEST_F_TIMEOUT(qemu, destination_killed, 300)
 	ASSERT_EQ(0, settle(&sc->vm[0], "running", sc->uuid[0], "RUNNING"));
 	ASSERT_EQ(0, run_status(&sc->vm[0], status, sizeof(status)));
 	EXPECT_STREQ("running", status);
-	ASSERT_EQ(0, state_of(sc->uuid[0], state, sizeof(state)));
+	ASSERT_EQ(0, debugfs_state(sc->uuid[0], state, sizeof(state)));
 	EXPECT_STREQ("RUNNING", state);
 
 	ASSERT_EQ(0, history_read(sc->uuid[0], &sc->h[0]));

@@ -169,6 +169,16 @@ int history_read(const char *uuid, struct history *h)
 	return 0;
 }
 
+/* migration/state of @uuid, without its newline, or -errno. */
+int debugfs_state(const char *uuid, char *name, size_t size)
+{
+	int n = debugfs_read(uuid, "migration/state", name, size);
+
+	if (n > 0 && name[n - 1] == '\n')
+		name[n - 1] = '\0';
+	return n < 0 ? n : 0;
+}
+
 int path_exists(const char *path)
 {
 	struct stat st;

@@ -74,6 +74,7 @@ int read_file(const char *path, char *buf, size_t size);
 int write_file(const char *path, const char *text);
 int debugfs_read(const char *uuid, const char *file, char *buf, size_t size);
 int debugfs_write(const char *uuid, const char *file, const char *text);
+int debugfs_state(const char *uuid, char *name, size_t size);
 int path_exists(const char *path);
 
 int mdev_create(const char *type, char uuid[37]);
