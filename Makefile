@@ -18,15 +18,19 @@ series:	## write out/series/: the series as numbered mails with a cover letter
 shell:		## boot the builtin guest into an interactive shell
 	@rig/shell.sh
 
-tree:		## build/src: the base tree plus the series, as a git repo to edit
-	@rig/apply.sh
-	@echo "build/src is ready: edit there, then 'make refresh'"
+# BASE=6.1 (the default), 6.12 or 7.3 picks the kernel for every target
+# but check, which runs every base unless BASE is given.
+export BASE
 
-refresh:	## write edits made in build/src back to the repo and patches/
+tree:		## build/<base>/src: the base tree plus its series, as a git repo to edit
+	@rig/apply.sh
+	@echo "build/$${BASE:-6.1}/src is ready: edit there, then 'make refresh'"
+
+refresh:	## write edits made in build/<base>/src back to the repo and patches/<base>/
 	@rig/refresh.sh
 
-tree-reset:	## drop edits made in build/src
-	@git -C build/src reset -q --hard && git -C build/src clean -qfdx
+tree-reset:	## drop edits made in build/<base>/src
+	@git -C build/$${BASE:-6.1}/src reset -q --hard && git -C build/$${BASE:-6.1}/src clean -qfdx
 	@rig/apply.sh
 
 clean:

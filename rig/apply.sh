@@ -1,20 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Make build/src the base tree plus our series: one commit per patch in
-# patches/series on top of "base", with the work tree checked out at the
-# last one. Only files whose content changes are written, so an unchanged
-# series rebuilds in seconds. build/src is a git repo a developer can edit
-# (see refresh.sh).
+# Make build/<base>/src the base tree plus the base's series: one commit
+# per patch in patches/<base>/series on top of "base", with the work tree
+# checked out at the last one. Only files whose content changes are
+# written, so an unchanged series rebuilds in seconds. build/<base>/src is
+# a git repo a developer can edit (see refresh.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 "$RIG_DIR/unpack.sh"
-step "base: Debian linux-source-6.1 $(base_version)"
+step "base: Debian $BASE_PACKAGE $(base_version)"
 
 if [ -n "$(src_changes)" ]; then
 	src_changes | head -n 20 >&2
-	die "build/src has edits that are not in the repo: 'make refresh' keeps them, 'make tree-reset' drops them"
+	die "${SRC#$TOP/} has edits that are not in the repo: 'make refresh' keeps them, 'make tree-reset' drops them"
 fi
 head=$(series_build)
 src_sync "$head"
-step "applied $(series_patches | wc -l) patches, $(overlay_files | wc -l) files added whole"
+step "applied $(series_patches | wc -l) patches, $(for p in $(series_patches); do patch_adds "$p"; done | wc -l) files added whole"

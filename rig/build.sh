@@ -14,10 +14,10 @@ kmake()
 	     KBUILD_BUILD_TIMESTAMP="$(git -C "$SRC" log -1 --format=%cd base)" "$@"
 }
 
-step "build $variant kernel (log: build/$variant/build.log)"
+step "build $variant kernel (log: ${out#$TOP/}/build.log)"
 if ! kmake bzImage modules >"$out/build.log" 2>&1; then
 	grep -E 'error|Error' "$out/build.log" | head -n 20 >&2
-	die "$variant: kernel build failed, see build/$variant/build.log"
+	die "$variant: kernel build failed, see ${out#$TOP/}/build.log"
 fi
 if grep -q 'warning:' "$out/build.log"; then
 	grep 'warning:' "$out/build.log" | sort -u >&2

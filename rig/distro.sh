@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # distro.sh NAME: configure the tree in build/src (or $SRC) the way Debian
 # does for amd64, plus configs/distro.config, and compile drivers/vfio/ and
-# samples/vfio-mdev/ with W=1 and sparse. Leaves, in build/distro/:
+# samples/vfio-mdev/ with W=1 and sparse. Leaves, in build/<base>/distro/:
 # NAME.warnings, every compiler and sparse warning without line numbers
 # (so that a base and a patched tree compare), and NAME.modules, the
 # modules built. A tree without the series' option (the base) gets the
@@ -12,15 +12,23 @@ set -euo pipefail
 
 name=$1
 out=$BUILD/distro
-debian_config=/usr/src/linux-config-6.1/config.amd64_none_amd64.xz
-[ -f "$debian_config" ] || die "$debian_config missing: apt-get install linux-config-6.1"
+if [ -n "$BASE_SUITE" ]; then
+	# Fetched with the base by unpack.sh.
+	debian_config=$TOP/build/$BASE/pkg/usr/src/linux-config-$BASE/config.amd64_none_amd64.xz
+else
+	debian_config=/usr/src/linux-config-$BASE/config.amd64_none_amd64.xz
+fi
+[ -f "$debian_config" ] || die "$debian_config missing: apt-get install linux-config-$BASE"
 
 frag=$out/distro.config
 mkdir -p "$out"
-if grep -q '^config VFIO_DEBUGFS$' "$SRC/drivers/vfio/Kconfig"; then
-	cp "$RIG_DIR/configs/distro.config" "$frag"
+# A base without the series lacks migdev, and 6.1 the option too.
+grep -q '^config VFIO_DEBUGFS$' "$SRC/drivers/vfio/Kconfig" || drop="-e VFIO_DEBUGFS"
+grep -q '^config SAMPLE_VFIO_MDEV_MIGDEV$' "$SRC/samples/Kconfig" || drop="${drop:-} -e MIGDEV"
+if [ -n "${drop:-}" ]; then
+	grep -v $drop "$RIG_DIR/configs/distro.config" >"$frag"
 else
-	grep -v -e VFIO_DEBUGFS -e MIGDEV "$RIG_DIR/configs/distro.config" >"$frag"
+	cp "$RIG_DIR/configs/distro.config" "$frag"
 fi
 xz -dc "$debian_config" >"$out/.config"
 "$SRC/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >"$out/merge_config.log"

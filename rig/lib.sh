@@ -3,10 +3,48 @@
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(dirname "$RIG_DIR")
-BUILD=${BUILD:-$TOP/build}
+
+# The kernels the series is for, each a Debian package: 6.1 (Debian 12),
+# 6.12 (Debian 13, and Debian 12's security suite), 7.3 (mainline, in
+# trixie-backports). BASE picks one; every step works on that one.
+BASES="6.1 6.12 7.3"
+BASE=${BASE:-6.1}
+case "$BASE" in
+6.1)
+	# Installed on the host by deps.sh, as Debian 12's own kernel source.
+	BASE_PACKAGE=linux-source-6.1
+	BASE_SUITE=""
+	# Every variant; bench's two. The other bases boot the ones that
+	# cover the option built in and as modules, off at boot, and the
+	# kernel's checkers.
+	VARIANTS="builtin modules nodebugfs debug baseline"
+	;;
+6.12)
+	# The same 6.12.117 as Debian 13; Debian 12 has it from its security
+	# suite, so the rig fetches it from there.
+	BASE_PACKAGE=linux-source-6.12
+	BASE_PACKAGE_VERSION=6.12.117-1~deb12u1
+	BASE_SUITE=bookworm-security
+	VARIANTS="builtin modules debug"
+	;;
+7.3)
+	BASE_PACKAGE=linux-source-7.3
+	BASE_PACKAGE_VERSION=7.3.4-1~bpo13+1
+	BASE_SUITE=trixie-backports
+	VARIANTS="builtin modules debug"
+	;;
+*)
+	echo "rig: error: BASE=$BASE is not one of: $BASES" >&2
+	exit 1 ;;
+esac
+BUILD=${BUILD:-$TOP/build/$BASE}
 SRC=$BUILD/src
-BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
-VARIANTS="builtin modules nodebugfs debug baseline"
+# The base's series: patches/<base>/series, its patches, its cover letter,
+# and the files that base needs different from the repo's (same paths as
+# in the kernel tree).
+PATCHES=$TOP/patches/$BASE
+# QEMU 10, the same for every base.
+QEMU_DIR=$TOP/build/qemu
 # Variants whose guests carry QEMU 10 (rig/qemu.sh) and run it.
 QEMU_VARIANTS="builtin baseline"
 JOBS=${JOBS:-$(nproc)}
@@ -24,12 +62,13 @@ die()
 	exit 1
 }
 
-# One progress line per step, with the time since the run started.
+# One progress line per step, with the time since the run started and the
+# base it works on.
 step()
 {
 	local t=$(( $(date +%s) - RIG_T0 ))
 
-	printf '[%2d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*"
+	printf '[%2d:%02d] %s: %s\n' $((t / 60)) $((t % 60)) "$BASE" "$*"
 }
 
 base_version()
@@ -38,25 +77,49 @@ base_version()
 	     END {print v "." p "." s}' "$SRC/Makefile"
 }
 
-# Files the series adds whole: everything tracked in the repo under the
-# kernel's own top-level folders.
+# Files the series of some base adds whole: everything tracked in the repo
+# under the kernel's own top-level folders.
 overlay_files()
 {
 	git -C "$TOP" ls-files --cached --others --exclude-standard -- \
 		Documentation drivers include samples tools
 }
 
-# The patches of the series, in order.
-series_patches()
+# The repo keeps each file the series add whole once, as mainline's
+# kernel API wants it. Where a base's API differs (6.1's class_create(),
+# say), patches/<base>/<file>.diff turns the repo's file into that base's:
+# these are the files that base $1 (this one by default) has such a diff
+# for, as paths in the kernel tree.
+base_files()
 {
-	grep -v '^[[:space:]]*\(#\|$\)' "$TOP/patches/series"
+	git -C "$TOP" ls-files --cached --others --exclude-standard -- \
+		"patches/${1:-$BASE}/*.diff" |
+		sed -e "s|^patches/${1:-$BASE}/||" -e 's|\.diff$||'
 }
 
-# The files a patch adds whole, which live in the repo beside patches/: the
-# " create mode" lines of its header, as git format-patch writes them.
+# Print file $1 as this base's series adds it.
+added_text()
+{
+	if [ -f "$PATCHES/$1.diff" ]; then
+		patch -s -o - "$TOP/$1" "$PATCHES/$1.diff" ||
+			die "patches/$BASE/$1.diff does not apply to $1"
+	else
+		cat "$TOP/$1"
+	fi
+}
+
+# The patches of base $1's series (this base's by default), in order.
+series_patches()
+{
+	grep -v '^[[:space:]]*\(#\|$\)' "$TOP/patches/${1:-$BASE}/series"
+}
+
+# The files a patch of base $2 (default: this one) adds whole, which live in
+# the repo: the " create mode" lines of its header, as git format-patch
+# writes them.
 patch_adds()
 {
-	sed -n '/^diff --git /q; s/^ create mode [0-7]* //p' "$TOP/patches/$1"
+	sed -n '/^diff --git /q; s/^ create mode [0-7]* //p' "$TOP/patches/${2:-$BASE}/$1"
 }
 
 # The patches carry no author: whoever builds the series is its author, as
@@ -80,17 +143,17 @@ added_version()
 	local p=$1 f=$2 dir=$3 q later
 
 	later=$(series_patches | awk -v p="$p" 'after; $0 == p { after = 1 }' | tac)
-	if ! (cd "$TOP/patches" && grep -qF "diff --git a/$f b/$f" $later /dev/null); then
-		cat "$TOP/$f"
+	if ! (cd "$PATCHES" && grep -qF "diff --git a/$f b/$f" $later /dev/null); then
+		added_text "$f"
 		return
 	fi
 	rm -rf "$dir"
 	mkdir -p "$dir/$(dirname "$f")"
-	cp "$TOP/$f" "$dir/$f"
+	added_text "$f" >"$dir/$f"
 	for q in $later; do
-		git mailinfo /dev/null "$dir/diff" <"$TOP/patches/$q" >/dev/null
+		git mailinfo /dev/null "$dir/diff" <"$PATCHES/$q" >/dev/null
 		(cd "$dir" && GIT_CEILING_DIRECTORIES=$(dirname "$dir") git apply -R --include="$f" diff) ||
-			die "patches/$q: its diff of $f does not come off the repo's $f"
+			die "patches/$BASE/$q: its diff of $f does not come off the repo's $f"
 	done
 	cat "$dir/$f"
 }
@@ -115,16 +178,16 @@ series_build()
 	git -C "$SRC" read-tree base
 	parent=$(git -C "$SRC" rev-parse base)
 	for p in $(series_patches); do
-		[ -f "$TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
-		git -C "$SRC" mailinfo "$tmp/msg" "$tmp/diff" <"$TOP/patches/$p" >"$tmp/info"
+		[ -f "$PATCHES/$p" ] || die "patches/$BASE/series names $p, which does not exist"
+		git -C "$SRC" mailinfo "$tmp/msg" "$tmp/diff" <"$PATCHES/$p" >"$tmp/info"
 		if grep -q '^diff --git ' "$tmp/diff" &&
 		   ! out=$(git -C "$SRC" apply --cached "$tmp/diff" 2>&1); then
 			echo "$out" >&2
 			failed=$(echo "$out" | sed -n 's/^error: \(.*\): patch does not apply$/\1/p' | sort -u | tr '\n' ' ')
-			die "patch patches/$p does not apply to the base: ${failed:-see above}"
+			die "patch patches/$BASE/$p does not apply to the base: ${failed:-see above}"
 		fi
 		for f in $(patch_adds "$p"); do
-			[ -f "$TOP/$f" ] || die "patches/$p adds $f, which is not in the repo"
+			[ -f "$TOP/$f" ] || die "patches/$BASE/$p adds $f, which is not in the repo"
 			mode=100644
 			[ -x "$TOP/$f" ] && mode=100755
 			git -C "$SRC" update-index --add --cacheinfo \
@@ -146,12 +209,19 @@ series_build()
 	done
 	rm -rf "$tmp" "$GIT_INDEX_FILE"
 
-	# Every file in the repo's kernel folders belongs to exactly one patch.
+	# Each file is added by one patch of a series; every file in the
+	# repo's kernel folders by some base's series, and every file a
+	# base has a diff for by that base's.
 	f=$(for p in $(series_patches); do patch_adds "$p"; done | sort | uniq -d)
 	[ -z "$f" ] || die "added by more than one patch: $f"
 	f=$(comm -23 <(overlay_files | sort) \
+		<(for b in $BASES; do
+			for p in $(series_patches "$b"); do patch_adds "$p" "$b"; done
+		  done | sort -u))
+	[ -z "$f" ] || die "in no base's series: $f (list it in a patch header as ' create mode 100644 <file>', or run 'make refresh PATCH=<name>.patch')"
+	f=$(comm -23 <(base_files | sort) \
 		<(for p in $(series_patches); do patch_adds "$p"; done | sort))
-	[ -z "$f" ] || die "in no patch: $f (list it in a patch header as ' create mode 100644 <file>', or run 'make refresh PATCH=<name>.patch')"
+	[ -z "$f" ] || die "patches/$BASE/ has a .diff for files no patch of its series adds: $f"
 	echo "$parent"
 }
 

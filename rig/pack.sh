@@ -21,7 +21,7 @@ list=$out/initramfs.list
 	echo "file /rig/run-tests $RIG_DIR/guest/run-tests 0755 0 0"
 	echo "file /rig/demo $RIG_DIR/guest/demo 0755 0 0"
 	for t in "$BUILD"/tests/*; do
-		[ -x "$t" ] && echo "file /tests/${t##*/} $t 0755 0 0"
+		[ -f "$t" ] && [ -x "$t" ] && echo "file /tests/${t##*/} $t 0755 0 0"
 	done
 	if [ -d "$out/modroot/lib/modules" ]; then
 		(cd "$out/modroot" && find lib/modules -mindepth 1 -type d) | sed 's|^|dir /|; s|$| 0755 0 0|'
@@ -29,12 +29,19 @@ list=$out/initramfs.list
 			echo "file /$f $out/modroot/$f 0644 0 0"
 		done
 	fi
+	# mainline's own VFIO modules, to compare with (rig/mainline.sh).
+	if [ -d "$out/mainline" ]; then
+		echo "dir /mainline 0755 0 0"
+		for m in "$out"/mainline/*.ko; do
+			echo "file /mainline/${m##*/} $m 0644 0 0"
+		done
+	fi
 	# The guests that run QEMU as the migration client carry it; without
 	# it (qemu.sh could not fetch it) the QEMU tests fail, not the rest.
 	case " $QEMU_VARIANTS " in
 	*" $variant "*)
-		if [ -s "$BUILD/qemu/initramfs.list" ]; then
-			cat "$BUILD/qemu/initramfs.list"
+		if [ -s "$QEMU_DIR/initramfs.list" ]; then
+			cat "$QEMU_DIR/initramfs.list"
 		else
 			echo "rig: warning: no QEMU 10 for the $variant guest (rig/qemu.sh failed)" >&2
 		fi ;;

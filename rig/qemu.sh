@@ -18,7 +18,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=$BUILD/qemu
+out=$QEMU_DIR
 apt=$out/apt
 root=$out/root
 list=$out/initramfs.list

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Write build/src back to the repo: each commit on top of "base" becomes the
-# patch of the same position in patches/series, its message the patch's
-# header, its upstream files a diff, the files it adds copied whole into the
-# repo. Edits not yet committed in build/src go to the last patch that
+# Write build/<base>/src back to the repo: each commit on top of "base"
+# becomes the patch of the same position in patches/<base>/series, its
+# message the patch's header, its upstream files a diff, the files it adds
+# copied whole into the repo (without the base's own changes to them, see
+# added_text). Edits not yet committed in build/src go to the last patch that
 # touches the file, or, for a file no patch touches yet, to PATCH=name.patch.
 # So a patch's message is edited with git commit --amend or rebase in
 # build/src, its code by editing the file.
@@ -14,7 +15,7 @@ cd "$SRC"
 mapfile -t patches < <(series_patches)
 mapfile -t commits < <(git rev-list --reverse base..HEAD)
 [ "${#commits[@]}" = "${#patches[@]}" ] ||
-	die "build/src has ${#commits[@]} commits on base, patches/series names ${#patches[@]} patches"
+	die "${SRC#$TOP/} has ${#commits[@]} commits on base, patches/$BASE/series names ${#patches[@]} patches"
 
 index_of()
 {
@@ -23,7 +24,7 @@ index_of()
 	for i in "${!patches[@]}"; do
 		[ "${patches[$i]}" = "$1" ] && echo "$i" && return
 	done
-	die "PATCH=$1 is not in patches/series"
+	die "PATCH=$1 is not in patches/$BASE/series"
 }
 
 # Which patch each uncommitted edit belongs to.
@@ -75,13 +76,20 @@ for i in "${!commits[@]}"; do
 		done
 		[ -z "$as_committed" ] || git diff "$c^" "$c" -- $as_committed
 		[ -z "$as_edited" ] || git diff "$c^" -- $as_edited
-	} >"$TOP/patches/$p.new"
-	mv "$TOP/patches/$p.new" "$TOP/patches/$p"
+	} >"$PATCHES/$p.new"
+	mv "$PATCHES/$p.new" "$PATCHES/$p"
 	for f in $added; do
 		mkdir -p "$TOP/$(dirname "$f")"
-		cp -p "$f" "$TOP/$f"
+		if [ -f "$PATCHES/$f.diff" ]; then
+			# The repo keeps mainline's form: take the base's off.
+			patch -s -R -o "$TOP/$f.new" "$f" "$PATCHES/$f.diff" ||
+				die "patches/$BASE/$f.diff no longer comes off $f: edit the repo's $f and the diff by hand"
+			mv "$TOP/$f.new" "$TOP/$f"
+		else
+			cp -p "$f" "$TOP/$f"
+		fi
 	done
-	echo "refresh: patches/$p"
+	echo "refresh: patches/$BASE/$p"
 done
 
 # The repo now holds the work tree's state; rebuild the commits from it.

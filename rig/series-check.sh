@@ -12,7 +12,7 @@ set -uo pipefail
 
 bisect=$BUILD/bisect
 tree=$bisect/src
-series=$TOP/out/series
+series=$TOP/out/series/$BASE
 
 result()	# result NAME DETAIL: ok when the last command succeeded
 {

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# series.sh: write out/series/, the series as mail, from the commits that
-# apply.sh makes of patches/ and the files beside them (the tree that
-# make check tests): a cover letter from patches/cover-letter, one
+# series.sh: write out/series/<base>/, the base's series as mail, from the
+# commits that apply.sh makes of patches/<base>/ and the files beside them
+# (the tree that make check tests): a cover letter from
+# patches/<base>/cover-letter, one
 # numbered patch per commit, and a quilt series file. The author is git's
 # user.name and user.email; SIGNOFF=1 adds their Signed-off-by.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=$TOP/out/series
+out=$TOP/out/series/$BASE
 "$RIG_DIR/apply.sh"
 rm -rf "$out"
 # Signed-off-by is the author's own statement (the DCO): added only when
@@ -23,13 +24,17 @@ GIT_COMMITTER_DATE=$SERIES_DATE \
 
 # The cover letter: our subject and text, and the base it was tested on.
 cover=$(ls "$out"/0000-*.patch)
-debian=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null || echo unknown)
+if [ -n "$BASE_SUITE" ]; then
+	debian="$BASE_PACKAGE_VERSION from $BASE_SUITE"
+else
+	debian=$(dpkg-query -W -f '${Version}' "$BASE_PACKAGE" 2>/dev/null || echo unknown)
+fi
 {
-	sed -n '1p' "$TOP/patches/cover-letter"
+	sed -n '1p' "$PATCHES/cover-letter"
 	echo "---"
-	sed '1,2d' "$TOP/patches/cover-letter"
+	sed '1,2d' "$PATCHES/cover-letter"
 	echo
-	echo "Based on Linux $(base_version) as Debian ships it (linux-source-6.1 $debian)."
+	echo "Based on Linux $(base_version) as Debian ships it ($BASE_PACKAGE $debian)."
 } >"$out/cover.txt"
 awk -v text="$out/cover.txt" '
 /\*\*\* SUBJECT HERE \*\*\*/ {
@@ -49,4 +54,4 @@ rm "$out/cover.txt"
 
 # For quilt: the patches in order, without the cover letter.
 (cd "$out" && ls 0*.patch | grep -v '^0000-' >series)
-step "wrote out/series: $(wc -l <"$out/series") patches and a cover letter"
+step "wrote out/series/$BASE: $(wc -l <"$out/series") patches and a cover letter"

@@ -106,7 +106,8 @@ static bool vfio_mig_history_alloc_ring(struct vfio_mig_history *h)
 void vfio_mig_history_begin(struct vfio_device *vdev,
 			    struct vfio_mig_request *req, u32 to)
 {
-	struct vfio_mig_history *h = vdev->mig_history;
+	/* Pairs with the release in vfio_mig_history_create(). */
+	struct vfio_mig_history *h = smp_load_acquire(&vdev->mig_history);
 	struct vfio_mig_transition *t;
 
 	req->seq = 0;
@@ -145,7 +146,8 @@ void vfio_mig_history_arc(struct vfio_device *vdev,
 			  enum vfio_device_mig_state cur,
 			  enum vfio_device_mig_state next)
 {
-	struct vfio_mig_history *h = vdev->mig_history;
+	/* Pairs with the release in vfio_mig_history_create(). */
+	struct vfio_mig_history *h = smp_load_acquire(&vdev->mig_history);
 	struct vfio_mig_transition *t;
 	struct vfio_mig_request *req;
 
@@ -286,7 +288,7 @@ DEFINE_SHOW_ATTRIBUTE(vfio_mig_history);
 
 /**
  * vfio_mig_history_create - start keeping the migration history of a device
- * @vdev: the device, not yet reachable by userspace
+ * @vdev: the device, registered or about to be
  * @mig_dir: its migration/ directory in debugfs
  *
  * Creates migration/history. Like the rest of debugfs this never fails:
@@ -299,22 +301,28 @@ void vfio_mig_history_create(struct vfio_device *vdev, struct dentry *mig_dir)
 	/* Nobody could read a history without debugfs. */
 	if (IS_ERR(mig_dir))
 		return;
-	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	h = kzalloc_obj(*h);
 	if (!h)
 		return;
 	spin_lock_init(&h->lock);
 	INIT_LIST_HEAD(&h->requests);
-	vdev->mig_history = h;
+	/*
+	 * Where the core creates the device's files after userspace can
+	 * reach it, a SET may already be running: it records nothing, and
+	 * the next one sees the history initialised.
+	 */
+	smp_store_release(&vdev->mig_history, h);
 	debugfs_create_file("history", 0444, mig_dir, vdev,
 			    &vfio_mig_history_fops);
 }
 
 /**
  * vfio_mig_history_free - free the migration history of a device
- * @vdev: the device, its debugfs directory already removed
+ * @vdev: the device, its debugfs directory removed and no SET left
  *
- * No reader is left once the directory is gone, and no SET: userspace has
- * closed the device before it is unregistered.
+ * No reader is left once the directory is gone: debugfs waits for those
+ * inside a file operation. The caller makes sure that no SET is: it calls
+ * this once userspace has closed the device.
  */
 void vfio_mig_history_free(struct vfio_device *vdev)
 {

@@ -36,7 +36,7 @@
 #include <linux/sizes.h>
 #include <linux/vfio.h>
 #include <linux/vmalloc.h>
-#include <asm/unaligned.h>
+#include <linux/unaligned.h>
 
 #define MIGDEV_NAME		"migdev"
 #define MIGDEV_MAX_DEVICES	4096
@@ -222,14 +222,12 @@ static const struct file_operations migdev_save_fops = {
 	.owner = THIS_MODULE,
 	.read = migdev_save_read,
 	.release = migdev_file_release,
-	.llseek = no_llseek,
 };
 
 static const struct file_operations migdev_resume_fops = {
 	.owner = THIS_MODULE,
 	.write = migdev_resume_write,
 	.release = migdev_file_release,
-	.llseek = no_llseek,
 };
 
 static struct migdev_file *migdev_file_create(const struct file_operations *fops,
@@ -237,7 +235,7 @@ static struct migdev_file *migdev_file_create(const struct file_operations *fops
 {
 	struct migdev_file *mf;
 
-	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	mf = kzalloc_obj(*mf, GFP_KERNEL_ACCOUNT);
 	if (!mf)
 		return ERR_PTR(-ENOMEM);
 
@@ -494,9 +492,18 @@ static int migdev_get_state(struct vfio_device *vdev,
 	return 0;
 }
 
+/* In any state: the size of the stream STOP_COPY produces. */
+static int migdev_get_data_size(struct vfio_device *vdev,
+				unsigned long *stop_copy_length)
+{
+	*stop_copy_length = sizeof(struct migdev_stream_header) + region_size;
+	return 0;
+}
+
 static const struct vfio_migration_ops migdev_mig_ops = {
 	.migration_set_state = migdev_set_state,
 	.migration_get_state = migdev_get_state,
+	.migration_get_data_size = migdev_get_data_size,
 };
 
 /*
@@ -709,32 +716,29 @@ static long migdev_get_info(void __user *arg)
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-static long migdev_get_region_info(void __user *arg)
+static int migdev_get_region_info(struct vfio_device *vdev,
+				  struct vfio_region_info *info,
+				  struct vfio_info_cap *caps)
 {
-	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
-	struct vfio_region_info info;
-
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
 	/* As vfio-pci answers for a device without VGA. */
-	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS ||
-	    info.index == VFIO_PCI_VGA_REGION_INDEX)
+	if (info->index >= VFIO_PCI_NUM_REGIONS ||
+	    info->index == VFIO_PCI_VGA_REGION_INDEX)
 		return -EINVAL;
 
-	info.offset = (u64)info.index << MIGDEV_OFFSET_SHIFT;
-	switch (info.index) {
+	info->offset = (u64)info->index << MIGDEV_OFFSET_SHIFT;
+	switch (info->index) {
 	case VFIO_PCI_BAR0_REGION_INDEX:
-		info.size = bar_size;
+		info->size = bar_size;
 		break;
 	case VFIO_PCI_CONFIG_REGION_INDEX:
-		info.size = PCI_CFG_SPACE_SIZE;
+		info->size = PCI_CFG_SPACE_SIZE;
 		break;
 	default:
-		info.size = 0;
+		info->size = 0;
 	}
-	info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
-				 VFIO_REGION_INFO_FLAG_WRITE : 0;
-	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+	info->flags = info->size ? VFIO_REGION_INFO_FLAG_READ |
+				   VFIO_REGION_INFO_FLAG_WRITE : 0;
+	return 0;
 }
 
 /*
@@ -762,50 +766,12 @@ static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
 		return migdev_get_info((void __user *)arg);
-	case VFIO_DEVICE_GET_REGION_INFO:
-		return migdev_get_region_info((void __user *)arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return migdev_get_irq_info((void __user *)arg);
 	case VFIO_DEVICE_RESET:
 		return migdev_reset(to_migdev(vdev));
 	}
 	return -ENOTTY;
-}
-
-/*
- * Linux 6.2 added VFIO_DEVICE_FEATURE_MIG_DATA_SIZE to the uAPI, answered
- * by its core from mig_ops->migration_get_data_size(). 6.1 has neither,
- * but hands the features it does not know to the driver, so migdev
- * answers it itself, with the uAPI's number and layout: QEMU 8.0 and later
- * ask for it, and without it count 100 GiB still to send, which may keep
- * a migration from ever converging.
- */
-#ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
-#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
-
-struct vfio_device_feature_mig_data_size {
-	__aligned_u64 stop_copy_length;
-};
-#endif
-
-/* GET only, in any state: the size of the stream STOP_COPY produces. */
-static int migdev_device_feature(struct vfio_device *vdev, u32 flags,
-				 void __user *arg, size_t argsz)
-{
-	struct vfio_device_feature_mig_data_size size = {
-		.stop_copy_length = sizeof(struct migdev_stream_header) +
-				    region_size,
-	};
-	int ret;
-
-	if ((flags & VFIO_DEVICE_FEATURE_MASK) !=
-	    VFIO_DEVICE_FEATURE_MIG_DATA_SIZE)
-		return -ENOTTY;
-	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
-				 sizeof(size));
-	if (ret != 1)
-		return ret;
-	return copy_to_user(arg, &size, sizeof(size)) ? -EFAULT : 0;
 }
 
 /*
@@ -935,7 +901,6 @@ static const struct file_operations migdev_hold_lock_fops = {
 	.open = simple_open,
 	.read = migdev_hold_lock_read,
 	.write = migdev_hold_lock_write,
-	.llseek = no_llseek,
 };
 
 static const struct file_operations migdev_fault_fops = {
@@ -1018,7 +983,6 @@ static void migdev_release_dev(struct vfio_device *vdev)
 	mutex_destroy(&md->state_mutex);
 	kfree(md->config);
 	vfree(md->region);
-	vfio_free_device(vdev);
 }
 
 static const struct vfio_device_ops migdev_dev_ops = {
@@ -1029,7 +993,11 @@ static const struct vfio_device_ops migdev_dev_ops = {
 	.read = migdev_read,
 	.write = migdev_write,
 	.ioctl = migdev_ioctl,
-	.device_feature = migdev_device_feature,
+	.get_region_info_caps = migdev_get_region_info,
+	.bind_iommufd = vfio_iommufd_emulated_bind,
+	.unbind_iommufd = vfio_iommufd_emulated_unbind,
+	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
+	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
 };
 
 static int migdev_probe(struct mdev_device *mdev)
@@ -1093,7 +1061,7 @@ static int __init migdev_init(void)
 	if (ret)
 		return ret;
 
-	migdev_class = class_create(THIS_MODULE, MIGDEV_NAME);
+	migdev_class = class_create(MIGDEV_NAME);
 	if (IS_ERR(migdev_class)) {
 		ret = PTR_ERR(migdev_class);
 		goto err_driver;

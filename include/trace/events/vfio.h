@@ -22,14 +22,16 @@
 			 { VFIO_DEVICE_STATE_RUNNING, "RUNNING" },	\
 			 { VFIO_DEVICE_STATE_STOP_COPY, "STOP_COPY" },	\
 			 { VFIO_DEVICE_STATE_RESUMING, "RESUMING" },	\
-			 { VFIO_DEVICE_STATE_RUNNING_P2P, "RUNNING_P2P" })
+			 { VFIO_DEVICE_STATE_RUNNING_P2P, "RUNNING_P2P" }, \
+			 { VFIO_DEVICE_STATE_PRE_COPY, "PRE_COPY" },	\
+			 { VFIO_DEVICE_STATE_PRE_COPY_P2P, "PRE_COPY_P2P" })
 
 TRACE_EVENT(vfio_mig_set_begin,
 	    TP_PROTO(struct vfio_device *vdev, u32 to),
 	    TP_ARGS(vdev, to),
 	    TP_STRUCT__entry(__string(device, dev_name(vdev->dev))
 			     __field(u32, to)),
-	    TP_fast_assign(__assign_str(device, dev_name(vdev->dev));
+	    TP_fast_assign(__assign_str(device);
 			   __entry->to = to;),
 	    TP_printk("%s to=%s", __get_str(device),
 		      show_vfio_mig_state(__entry->to))
@@ -41,7 +43,7 @@ TRACE_EVENT(vfio_mig_arc,
 	    TP_STRUCT__entry(__string(device, dev_name(vdev->dev))
 			     __field(u32, cur)
 			     __field(u32, next)),
-	    TP_fast_assign(__assign_str(device, dev_name(vdev->dev));
+	    TP_fast_assign(__assign_str(device);
 			   __entry->cur = cur;
 			   __entry->next = next;),
 	    TP_printk("%s %s -> %s", __get_str(device),
@@ -55,7 +57,7 @@ TRACE_EVENT(vfio_mig_set_end,
 	    TP_STRUCT__entry(__string(device, dev_name(vdev->dev))
 			     __field(u32, to)
 			     __field(int, result)),
-	    TP_fast_assign(__assign_str(device, dev_name(vdev->dev));
+	    TP_fast_assign(__assign_str(device);
 			   __entry->to = to;
 			   __entry->result = result;),
 	    TP_printk("%s to=%s result=%d", __get_str(device),

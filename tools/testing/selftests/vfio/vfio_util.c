@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/syscall.h>
 
 #include "../kselftest.h"
@@ -42,6 +43,10 @@ const char *mig_state_name(enum vfio_device_mig_state state)
 		[VFIO_DEVICE_STATE_STOP_COPY] = "STOP_COPY",
 		[VFIO_DEVICE_STATE_RESUMING] = "RESUMING",
 		[VFIO_DEVICE_STATE_RUNNING_P2P] = "RUNNING_P2P",
+#ifdef VFIO_MIGRATION_PRE_COPY
+		[VFIO_DEVICE_STATE_PRE_COPY] = "PRE_COPY",
+		[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "PRE_COPY_P2P",
+#endif
 	};
 
 	if ((unsigned int)state >= ARRAY_SIZE(names))
@@ -184,6 +189,22 @@ int path_exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 ? 0 : -errno;
+}
+
+/*
+ * Whether a device's debugfs directory stays until userspace has closed
+ * the device when the device is removed: so on 6.1 with this series.
+ * Mainline (6.8 and later) removes it before the core waits for
+ * userspace, and the series follows mainline there.
+ */
+bool debugfs_kept_until_close(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 8);
 }
 
 /* A fresh UUID for each device, unique within the run, thread safe. */

@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# mainline.sh: mainline's own VFIO core and mtty, from the pristine base
+# (the "base" tag of build/<base>/src), built as modules for the modules
+# variant's kernel into build/<base>/modules/mainline/. The modules guest
+# loads them after its tests, in place of the series' modules, and runs
+# the same migration on both (rig/guest/mig-outputs.c): migration/state
+# and features must read the same. Only for bases whose mainline has VFIO
+# debugfs (6.12 and later); a no-op on 6.1.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$BUILD/modules/mainline
+[ "$BASE" != 6.1 ] || exit 0
+
+rm -rf "$out"
+mkdir -p "$out/src"
+git -C "$SRC" archive base drivers/vfio samples/vfio-mdev | tar -x -C "$out/src"
+# mtty alone of the samples: the others need options this kernel lacks.
+echo 'obj-m += mtty.o' >"$out/src/samples/vfio-mdev/Makefile"
+
+step "build mainline's vfio and mtty modules (log: ${out#$TOP/}/build.log)"
+kmake()
+{
+	make -C "$SRC" O="$BUILD/modules" -j"$JOBS" CC="ccache gcc" "$@"
+}
+{
+	kmake M="$out/src/drivers/vfio" modules &&
+	kmake M="$out/src/samples/vfio-mdev" \
+	      KBUILD_EXTRA_SYMBOLS="$out/src/drivers/vfio/Module.symvers" modules
+} >"$out/build.log" 2>&1 || die "mainline modules failed to build, see ${out#$TOP/}/build.log"
+for m in vfio vfio_iommu_type1 mdev/mdev; do
+	cp "$out/src/drivers/vfio/$m.ko" "$out/"
+done
+cp "$out/src/samples/vfio-mdev/mtty.ko" "$out/"
+step "built mainline's modules: $(cd "$out" && ls *.ko | tr '\n' ' ')"
