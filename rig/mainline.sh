@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# mainline.sh: mainline's own VFIO core and mtty, from the pristine base
-# (the "base" tag of build/<base>/src), built as modules for the modules
-# variant's kernel into build/<base>/modules/mainline/. The modules guest
-# loads them after its tests, in place of the series' modules, and runs
-# the same migration on both (rig/guest/mig-outputs.c): migration/state
-# and features must read the same. Only for bases whose mainline has VFIO
-# debugfs (6.12 and later); a no-op on 6.1.
+# mainline.sh: mainline's own VFIO core and mtty, the sources of the
+# pristine base (the "base" tag of build/<base>/src: drivers/vfio/ and
+# samples/vfio-mdev/mtty.c), built as external modules for the modules
+# variant's kernel into build/<base>/modules/mainline/. They compile
+# against that kernel's headers, whose struct vfio_device has the
+# series' one more pointer, which mainline's code never touches. The
+# modules guest loads them after its tests, in place of the series'
+# modules, and runs the same migration on both
+# (rig/guest/mig-outputs.c): migration/state and features must read the
+# same. Only for bases whose mainline has VFIO debugfs (6.12 and later);
+# a no-op on 6.1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -3,7 +3,7 @@
  * VFIO debugfs, migration/history: the last migration state changes that
  * userspace asked for, each with the arcs its driver took, kept by the core
  * so that they can be read while a driver is stuck in one, and after a
- * failed migration. Mainline has no such file.
+ * failed migration.
  *
  * A SET is recorded in three steps: vfio_mig_history_begin() before the
  * core calls into the driver, vfio_mig_history_arc() each time the driver
@@ -29,9 +29,9 @@
 /* Transitions kept per device; documented in debugfs-vfio-history. */
 #define VFIO_MIG_HISTORY_LEN	32
 /*
- * Arcs kept per transition: 6.1's longest path through the FSM is 3 arcs
- * (RUNNING to STOP_COPY); mainline's, with PRE_COPY, is 4. A driver that
- * takes more shows ">..." after the first 4.
+ * Arcs kept per transition: the longest path through the core's FSM is 4
+ * arcs (RESUMING to PRE_COPY: STOP, RUNNING_P2P, RUNNING, PRE_COPY). A
+ * driver that takes more shows ">..." after the first 4.
  */
 #define VFIO_MIG_ARCS_MAX	4
 
@@ -100,8 +100,8 @@ static bool vfio_mig_history_alloc_ring(struct vfio_mig_history *h)
  * @to: the state userspace asked for, whatever its value
  *
  * Called before any call into the driver. The device's first transition
- * allocates the ring; no later one allocates. Without a history (or memory
- * for its ring) @req records nothing.
+ * allocates the ring (a later one, if there was no memory for it then).
+ * Without a history, or memory for its ring, @req records nothing.
  */
 void vfio_mig_history_begin(struct vfio_device *vdev,
 			    struct vfio_mig_request *req, u32 to)
@@ -125,7 +125,10 @@ void vfio_mig_history_begin(struct vfio_device *vdev,
 	t->to = min_t(u32, to, U8_MAX);
 	t->tgid = task_tgid_nr(current);
 	t->pid = task_pid_nr(current);
-	/* As tracepoints do: no task_lock() for a name that is only shown. */
+	/*
+	 * As tracepoints do: no task_lock() for a name that is only shown;
+	 * a concurrent rename gives a mix of the old and new names.
+	 */
 	memcpy(t->comm, current->comm, TASK_COMM_LEN);
 	list_add_tail(&req->node, &h->requests);
 	spin_unlock(&h->lock);
@@ -284,7 +287,23 @@ static int vfio_mig_history_show(struct seq_file *s, void *unused)
 	kfree(ring);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(vfio_mig_history);
+
+/* A full ring prints about 5 KiB: one buffer, so one show and one snapshot. */
+#define VFIO_MIG_HISTORY_BUF	8192
+
+static int vfio_mig_history_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, vfio_mig_history_show, inode->i_private,
+				VFIO_MIG_HISTORY_BUF);
+}
+
+static const struct file_operations vfio_mig_history_fops = {
+	.owner = THIS_MODULE,
+	.open = vfio_mig_history_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 /**
  * vfio_mig_history_create - start keeping the migration history of a device
@@ -299,7 +318,7 @@ void vfio_mig_history_create(struct vfio_device *vdev, struct dentry *mig_dir)
 	struct vfio_mig_history *h;
 
 	/* Nobody could read a history without debugfs. */
-	if (IS_ERR(mig_dir))
+	if (IS_ERR(mig_dir) || WARN_ON(vdev->mig_history))
 		return;
 	h = kzalloc_obj(*h);
 	if (!h)

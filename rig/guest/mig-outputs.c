@@ -57,9 +57,12 @@ int main(void)
 	int data_fd = -1, fd, ret = 0;
 	size_t i;
 
-	if (vfio_dev_create(&devs[0], MTTY_TYPE) ||
-	    vfio_dev_create(&devs[1], MTTY_TYPE)) {
-		fprintf(stderr, "mig-outputs: cannot create two mtty devices\n");
+	ret = vfio_dev_create(&devs[0], MTTY_TYPE);
+	if (!ret)
+		ret = vfio_dev_create(&devs[1], MTTY_TYPE);
+	if (ret) {
+		fprintf(stderr, "mig-outputs: cannot create two mtty devices: %s\n",
+			strerror(-ret));
 		return 1;
 	}
 	show("features", devs[0].uuid, "migration/features");

@@ -137,7 +137,10 @@ struct migdev_state {
 	struct migdev_fault error;
 };
 
-static struct class *migdev_class;
+static const struct class migdev_class = {
+	.name = MIGDEV_NAME,
+};
+
 static struct device *migdev_parent_dev;
 static struct mdev_parent migdev_parent;
 
@@ -804,6 +807,12 @@ static void migdev_close_device(struct vfio_device *vdev)
  *   stall_next  the next request for STATE first sleeps value ms,
  *               holding the state mutex, like a driver that is stuck
  */
+/*
+ * Errno values the kernel keeps to itself (-ERESTARTSYS, 512, and up) must
+ * not reach userspace from an ioctl: fail_next and error_next stop below.
+ */
+#define MIGDEV_ERRNO_MAX	511
+
 static int migdev_fault_show(struct seq_file *s, void *unused)
 {
 	struct migdev_fault *f = s->private;
@@ -966,8 +975,8 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	md->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	mutex_init(&md->config_lock);
 	migdev_config_reset(md);
-	migdev_fault_init(&md->fail, MAX_ERRNO);
-	migdev_fault_init(&md->error, MAX_ERRNO);
+	migdev_fault_init(&md->fail, MIGDEV_ERRNO_MAX);
+	migdev_fault_init(&md->error, MIGDEV_ERRNO_MAX);
 	migdev_fault_init(&md->stall, MIGDEV_STALL_MAX_MS);
 
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
@@ -1061,13 +1070,11 @@ static int __init migdev_init(void)
 	if (ret)
 		return ret;
 
-	migdev_class = class_create(MIGDEV_NAME);
-	if (IS_ERR(migdev_class)) {
-		ret = PTR_ERR(migdev_class);
+	ret = class_register(&migdev_class);
+	if (ret)
 		goto err_driver;
-	}
 
-	migdev_parent_dev = device_create(migdev_class, NULL, MKDEV(0, 0), NULL,
+	migdev_parent_dev = device_create(&migdev_class, NULL, MKDEV(0, 0), NULL,
 					  MIGDEV_NAME);
 	if (IS_ERR(migdev_parent_dev)) {
 		ret = PTR_ERR(migdev_parent_dev);
@@ -1084,7 +1091,7 @@ static int __init migdev_init(void)
 err_device:
 	device_unregister(migdev_parent_dev);
 err_class:
-	class_destroy(migdev_class);
+	class_unregister(&migdev_class);
 err_driver:
 	mdev_unregister_driver(&migdev_driver);
 	return ret;
@@ -1095,7 +1102,7 @@ static void __exit migdev_exit(void)
 	/* Removes every device, waiting for their users to let go. */
 	mdev_unregister_parent(&migdev_parent);
 	device_unregister(migdev_parent_dev);
-	class_destroy(migdev_class);
+	class_unregister(&migdev_class);
 	mdev_unregister_driver(&migdev_driver);
 }
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,36 @@ TEST_F(trace, nothing_while_disabled)
 				  &data_fd));
 	ASSERT_EQ(0, events_read(&self->ev));
 	ASSERT_EQ(0, self->ev.n);
+}
+
+/*
+ * trace-cmd and perf decode an event from its format file, and know no
+ * kernel enum: the states must show there by value, as the uAPI numbers
+ * them, each with its name.
+ */
+TEST(formats_name_states_by_value)
+{
+	static const char * const events[] = {
+		"vfio_mig_set_begin", "vfio_mig_arc", "vfio_mig_set_end",
+	};
+	char path[PATH_MAX], buf[4096], want[64];
+	enum vfio_device_mig_state state;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/events/vfio/%s/format",
+			 events[i]);
+		ASSERT_LT(0, read_file(path, buf, sizeof(buf)));
+		EXPECT_EQ(NULL, strstr(buf, "VFIO_DEVICE_STATE_"))
+			TH_LOG("%s", buf);
+		for (state = VFIO_DEVICE_STATE_ERROR;
+		     strcmp(mig_state_name(state), "Invalid"); state++) {
+			snprintf(want, sizeof(want), "{ %d, \"%s\" }", state,
+				 mig_state_name(state));
+			EXPECT_NE(NULL, strstr(buf, want))
+				TH_LOG("%s: no %s", events[i], want);
+		}
+	}
 }
 
 int main(int argc, char **argv)

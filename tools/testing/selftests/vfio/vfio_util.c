@@ -16,7 +16,6 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/syscall.h>
 
 #include "../kselftest.h"
@@ -171,7 +170,8 @@ int history_read(const char *uuid, struct history *h)
 			return -EBADMSG;
 		h->lines++;
 	}
-	return 0;
+	/* The header counts the lines that follow it. */
+	return h->shown == h->lines ? 0 : -EBADMSG;
 }
 
 /* migration/state of @uuid, without its newline, or -errno. */
@@ -189,22 +189,6 @@ int path_exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 ? 0 : -errno;
-}
-
-/*
- * Whether a device's debugfs directory stays until userspace has closed
- * the device when the device is removed: so on 6.1 with this series.
- * Mainline (6.8 and later) removes it before the core waits for
- * userspace, and the series follows mainline there.
- */
-bool debugfs_kept_until_close(void)
-{
-	struct utsname u;
-	int major, minor;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major < 6 || (major == 6 && minor < 8);
 }
 
 /* A fresh UUID for each device, unique within the run, thread safe. */

@@ -7,7 +7,6 @@
 #ifndef VFIO_UTIL_H
 #define VFIO_UTIL_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -77,7 +76,6 @@ int debugfs_read(const char *uuid, const char *file, char *buf, size_t size);
 int debugfs_write(const char *uuid, const char *file, const char *text);
 int debugfs_state(const char *uuid, char *name, size_t size);
 int path_exists(const char *path);
-bool debugfs_kept_until_close(void);
 
 int mdev_create(const char *type, char uuid[37]);
 int mdev_remove(const char *uuid);
