@@ -35,18 +35,18 @@ xz -dc "$debian_config" >"$out/.config"
 make -s -C "$SRC" O="$out" olddefconfig >/dev/null
 config_verify "$out" "$frag"
 
-step "distro $name: prepare (log: build/distro/$name.log)"
+step "distro $name: prepare (log: ${out#$TOP/}/$name.log)"
 kmake()
 {
 	make -C "$SRC" O="$out" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" "$@"
 }
-kmake prepare >"$out/$name.log" 2>&1 || die "distro $name: make prepare failed, see build/distro/$name.log"
+kmake prepare >"$out/$name.log" 2>&1 || die "distro $name: make prepare failed, see ${out#$TOP/}/$name.log"
 step "distro $name: drivers/vfio/ samples/vfio-mdev/ with W=1 C=1"
 # C=1 checks what is compiled; a clean of the two folders makes that all.
 kmake -s clean M=drivers/vfio >/dev/null 2>&1 || true
 find "$out/drivers/vfio" "$out/samples/vfio-mdev" -name '*.o' -delete 2>/dev/null || true
 kmake W=1 C=1 drivers/vfio/ samples/vfio-mdev/ >>"$out/$name.log" 2>&1 ||
-	die "distro $name: compile failed, see build/distro/$name.log"
+	die "distro $name: compile failed, see ${out#$TOP/}/$name.log"
 
 grep -E ': (warning|error):' "$out/$name.log" |
 	sed -e "s|$SRC/||g" -e 's|:[0-9]*:[0-9]*:|:|; s|:[0-9]*:|:|' | sort -u >"$out/$name.warnings" || true

@@ -67,7 +67,7 @@ static int unix_connect(const char *path)
 
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -535,9 +535,11 @@ int qemu_trace_sets(const struct qemu *q, struct qemu_sets *sets)
 				continue;
 			if (sets->n == QEMU_MAX_SETS)
 				return -E2BIG;
-			strcpy(sets->to[sets->n++], to);
-			strcpy(asked, to);
-			strcpy(asked_recover, recover);
+			snprintf(sets->to[sets->n++], sizeof(sets->to[0]), "%s",
+				 to);
+			snprintf(asked, sizeof(asked), "%s", to);
+			snprintf(asked_recover, sizeof(asked_recover), "%s",
+				 recover);
 		} else if (strstr(line, "vfio_migration_set_device_state ")) {
 			if (trace_state(line, ") state ", known, sizeof(known)))
 				return -EPROTO;
@@ -546,7 +548,9 @@ int qemu_trace_sets(const struct qemu *q, struct qemu_sets *sets)
 				if (strcmp(asked_recover, "ERROR")) {
 					if (sets->n == QEMU_MAX_SETS)
 						return -E2BIG;
-					strcpy(sets->to[sets->n++], asked_recover);
+					snprintf(sets->to[sets->n++],
+						 sizeof(sets->to[0]), "%s",
+						 asked_recover);
 					/* Failed too: QEMU reset the device. */
 					if (strcmp(known, asked_recover))
 						sets->failed[sets->n - 1] = true;

@@ -560,7 +560,7 @@ static void slot_create(struct worker *w, struct slot *s)
 
 	if (!account(w, OP_CREATE, ret, "", "a new device"))
 		return;
-	strcpy(s->uuid, s->dev.uuid);
+	memcpy(s->uuid, s->dev.uuid, sizeof(s->uuid));
 	slot_opened(w, s, "new device");
 	if (s->state == SLOT_OPEN)
 		check_bar0(w, s, BAR0_ZERO);
@@ -571,7 +571,7 @@ static void slot_open(struct worker *w, struct slot *s)
 	char uuid[37];
 	int ret;
 
-	strcpy(uuid, s->uuid);
+	snprintf(uuid, sizeof(uuid), "%s", s->uuid);
 	ret = vfio_dev_open(&s->dev, uuid);
 	if (account(w, OP_OPEN, ret, "", s->uuid))
 		slot_opened(w, s, "reopened after its last close");
@@ -1790,7 +1790,7 @@ FIXTURE_SETUP(fuzz)
 	}
 	pthread_rwlockattr_destroy(&attr);
 
-	strcpy(self->ctl.name, "main");
+	snprintf(self->ctl.name, sizeof(self->ctl.name), "main");
 	self->ctl.rng = self->seed;
 	for (i = 0; i < self->nworkers; i++) {
 		struct worker *w = &self->workers[i];

@@ -401,7 +401,7 @@ TEST_F(pci, last_close_resets_config)
 	char uuid[37];
 
 	config_set(_metadata, self->dev.fd);
-	strcpy(uuid, self->dev.uuid);
+	snprintf(uuid, sizeof(uuid), "%s", self->dev.uuid);
 	vfio_dev_close(&self->dev);
 	ASSERT_EQ(0, vfio_dev_open(&self->dev, uuid));
 	expect_config(_metadata, self->dev.fd, self->power_on);

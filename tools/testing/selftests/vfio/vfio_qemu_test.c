@@ -67,7 +67,7 @@ static void *sample_states(void *arg)
 {
 	struct scenario *sc = arg;
 	struct samples *s;
-	char buf[32];
+	char buf[sizeof(s->state[0])];
 	int i;
 
 	while (sc->sampling) {
@@ -78,7 +78,8 @@ static void *sample_states(void *arg)
 				continue;
 			if ((!s->n || strcmp(s->state[s->n - 1], buf)) &&
 			    s->n < MAX_SAMPLES)
-				strcpy(s->state[s->n++], buf);
+				snprintf(s->state[s->n++], sizeof(s->state[0]),
+					 "%s", buf);
 		}
 		usleep(500);
 	}
