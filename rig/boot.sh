@@ -78,6 +78,7 @@ if [ "$run" = shell ]; then
 fi
 
 step "boot $variant ($plan, $acc) console: ${log#$TOP/}"
+rm -f "${log%.log}.int3.log"
 timeout -s KILL "$timeout" "${qemu[@]}" -serial stdio -append "$cmdline" </dev/null >"$log" 2>&1
 rc=$?
 sed -i 's/\r$//' "$log"
@@ -87,7 +88,12 @@ sed -i 's/\r$//' "$log"
 # longer placed, wherever the patched site is (seen in __schedule and
 # __timekeeping_advance). That is the emulator's, not the kernel's; the
 # guest is booted once more, and a second one fails the run.
-if grep -q '^\[ *[0-9.]*\] Oops: int3: ' "$log" && [ "$acc" = tcg ]; then
+splat_re='BUG:|WARNING:|Oops|Kernel panic|Call Trace:|general protection fault|UBSAN:|int3: [0-9a-f]{4} \[#'
+first=$(grep -m 1 -E "$splat_re" "$log")
+# Only when the int3 is the first thing the kernel complained of (6.1
+# prints "int3: 0000 [#1]", later kernels "Oops: int3: ..."), so that no
+# earlier splat is lost with the first console.
+if [ "$acc" = tcg ] && echo "$first" | grep -qE '^\[ *[0-9.]+\] (Oops: )?int3: [0-9a-f]{4} \[#'; then
 	mv "$log" "${log%.log}.int3.log"
 	echo "rig: $variant ($plan): int3 oops under TCG ($(grep -m 1 -o 'RIP: .*' "${log%.log}.int3.log")), kept in ${log#$TOP/}, renamed .int3.log; booting once more" >&2
 	timeout -s KILL "$timeout" "${qemu[@]}" -serial stdio -append "$cmdline" </dev/null >"$log" 2>&1
@@ -96,7 +102,7 @@ if grep -q '^\[ *[0-9.]*\] Oops: int3: ' "$log" && [ "$acc" = tcg ]; then
 fi
 
 why=""
-splat=$(grep -m 1 -E 'BUG:|WARNING:|Oops|Kernel panic|Call Trace:|general protection fault|UBSAN:' "$log")
+splat=$(grep -m 1 -E "$splat_re" "$log")
 if [ -n "$splat" ]; then
 	why="the kernel complained: $splat"
 elif [ "$rc" = 137 ]; then
@@ -107,8 +113,7 @@ fi
 if [ -n "$why" ] && [ -n "$splat" ]; then
 	# The top of a splat says what broke; CI keeps only so much output.
 	echo "rig: $variant ($plan): $why; the console from there:" >&2
-	grep -m 1 -A 59 -E 'BUG:|WARNING:|Oops|Kernel panic|Call Trace:|general protection fault|UBSAN:' \
-		"$log" | sed 's/^/  | /' >&2
+	grep -m 1 -A 59 -E "$splat_re" "$log" | sed 's/^/  | /' >&2
 	exit 1
 elif [ -n "$why" ]; then
 	echo "rig: $variant ($plan): $why; last 40 console lines:" >&2

@@ -14,9 +14,9 @@ case "$BASE" in
 	# Installed on the host by deps.sh, as Debian 12's own kernel source.
 	BASE_PACKAGE=linux-source-6.1
 	BASE_SUITE=""
-	# Every variant; bench's two. The other bases boot the ones that
-	# cover the option built in and as modules, off at boot, and the
-	# kernel's checkers.
+	# Every variant. The other bases build the option in and as
+	# modules (booted with debugfs on and off), under the kernel's
+	# checkers, and compiled out (baseline); not nodebugfs.
 	VARIANTS="builtin modules nodebugfs debug baseline"
 	;;
 6.12)
@@ -25,13 +25,13 @@ case "$BASE" in
 	BASE_PACKAGE=linux-source-6.12
 	BASE_PACKAGE_VERSION=6.12.117-1~deb12u1
 	BASE_SUITE=bookworm-security
-	VARIANTS="builtin modules debug"
+	VARIANTS="builtin modules debug baseline"
 	;;
 7.3)
 	BASE_PACKAGE=linux-source-7.3
 	BASE_PACKAGE_VERSION=7.3.4-1~bpo13+1
 	BASE_SUITE=trixie-backports
-	VARIANTS="builtin modules debug"
+	VARIANTS="builtin modules debug baseline"
 	;;
 *)
 	echo "rig: error: BASE=$BASE is not one of: $BASES" >&2
@@ -100,9 +100,17 @@ base_files()
 # Print file $1 as this base's series adds it.
 added_text()
 {
+	local out
+
 	if [ -f "$PATCHES/$1.diff" ]; then
-		patch -s -o - "$TOP/$1" "$PATCHES/$1.diff" ||
+		# Exactly (no fuzz), and nothing printed unless it applied.
+		out=$(mktemp)
+		if ! patch -s -N -F0 -r - -o "$out" "$TOP/$1" "$PATCHES/$1.diff" >&2; then
+			rm -f "$out"
 			die "patches/$BASE/$1.diff does not apply to $1"
+		fi
+		cat "$out"
+		rm -f "$out"
 	else
 		cat "$TOP/$1"
 	fi
@@ -190,9 +198,10 @@ series_build()
 			[ -f "$TOP/$f" ] || die "patches/$BASE/$p adds $f, which is not in the repo"
 			mode=100644
 			[ -x "$TOP/$f" ] && mode=100755
+			# Not in a pipe: a die in added_version must end the build.
+			added_version "$p" "$f" "$tmp/added" >"$tmp/blob" || exit 1
 			git -C "$SRC" update-index --add --cacheinfo \
-				"$mode,$(added_version "$p" "$f" "$tmp/added" |
-					 git -C "$SRC" hash-object -w --stdin),$f"
+				"$mode,$(git -C "$SRC" hash-object -w "$tmp/blob"),$f"
 		done
 		{
 			sed -n 's/^Subject: //p' "$tmp/info"

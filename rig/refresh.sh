@@ -81,10 +81,16 @@ for i in "${!commits[@]}"; do
 	for f in $added; do
 		mkdir -p "$TOP/$(dirname "$f")"
 		if [ -f "$PATCHES/$f.diff" ]; then
-			# The repo keeps mainline's form: take the base's off.
-			patch -s -R -o "$TOP/$f.new" "$f" "$PATCHES/$f.diff" ||
+			# The repo keeps mainline's form: take the base's off,
+			# exactly, and only if putting it back gives the file.
+			new=$(mktemp)
+			if ! patch -s -R -N -F0 -r - -o "$new" "$f" "$PATCHES/$f.diff" >&2 ||
+			   ! patch -s -N -F0 -r - -o - "$new" "$PATCHES/$f.diff" 2>/dev/null | cmp -s - "$f"; then
+				rm -f "$new"
 				die "patches/$BASE/$f.diff no longer comes off $f: edit the repo's $f and the diff by hand"
-			mv "$TOP/$f.new" "$TOP/$f"
+			fi
+			mv "$new" "$TOP/$f"
+			chmod 644 "$TOP/$f"
 		else
 			cp -p "$f" "$TOP/$f"
 		fi

@@ -806,10 +806,8 @@ static void migdev_close_device(struct vfio_device *vdev)
  *               a reset or close leaves
  *   stall_next  the next request for STATE first sleeps value ms,
  *               holding the state mutex, like a driver that is stuck
- */
-/*
- * Errno values the kernel keeps to itself (-ERESTARTSYS, 512, and up) must
- * not reach userspace from an ioctl: fail_next and error_next stop below.
+ * Errnos stop at 511: from 512 (ERESTARTSYS) up they are the kernel's
+ * own, which must not reach userspace from an ioctl.
  */
 #define MIGDEV_ERRNO_MAX	511
 

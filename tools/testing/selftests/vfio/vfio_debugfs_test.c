@@ -559,7 +559,7 @@ TEST_F(migdev, error_until_reset)
 TEST_F(migdev, fault_files_reject_bad_values)
 {
 	static const char * const bad[] = {
-		"STOP", "STOP 0", "STOP -5", "STOP 4096", "STOP x",
+		"STOP", "STOP 0", "STOP -5", "STOP 512", "STOP 4096", "STOP x",
 		"ERROR 5", "BOGUS 5", "stop 5", "",
 		"RUNNING 1234567890123456789012345678901234567890",
 	};
@@ -570,6 +570,12 @@ TEST_F(migdev, fault_files_reject_bad_values)
 		EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid,
 						 MIGDEV_FAIL_NEXT, bad[i]))
 			TH_LOG("bad[%zu]", i);
+	/* 511 is the largest errno userspace may see (512 is ERESTARTSYS). */
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_FAIL_NEXT, "STOP 511"));
+	ASSERT_EQ(9, debugfs_read(self->dev.uuid, MIGDEV_FAIL_NEXT, buf,
+				  sizeof(buf)));
+	ASSERT_STREQ("STOP 511\n", buf);
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_FAIL_NEXT, "none"));
 	EXPECT_EQ(-EINVAL, debugfs_write(self->dev.uuid, MIGDEV_STALL_NEXT,
 					 "STOP 60001"));
 	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_STALL_NEXT,
