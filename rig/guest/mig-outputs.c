@@ -3,7 +3,8 @@
  * mig-outputs: print, byte for byte, what migration/features and
  * migration/state of two mtty devices say through a migration with
  * pre-copy, one line per read ("state PRE_COPY\n" for the file's
- * "PRE_COPY\n"). The guest runs it on the series' VFIO modules and on
+ * "PRE_COPY\n"), then migration/state of a migdev device put in ERROR,
+ * the one state mtty never reaches. The guest runs it on the series' VFIO modules and on
  * mainline's own (built from the pristine base by rig/mainline.sh) and
  * compares the two outputs: same sequence, same bytes. Exit 1 if a step
  * fails.
@@ -37,6 +38,29 @@ static int show(const char *what, const char *uuid, const char *file)
 	}
 	putchar('\n');
 	return 0;
+}
+
+/* A migdev device whose next SET to STOP fails with EIO, leaving ERROR. */
+static int show_error(void)
+{
+	struct vfio_dev dev;
+	int fd, ret;
+
+	ret = vfio_dev_create(&dev, MIGDEV_TYPE);
+	if (ret) {
+		fprintf(stderr, "mig-outputs: no migdev device: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+	ret = debugfs_write(dev.uuid, MIGDEV_ERROR_NEXT, "STOP 5");
+	if (!ret) {
+		printf("set STOP %d\n", vfio_mig_set(dev.fd,
+						     VFIO_DEVICE_STATE_STOP,
+						     &fd));
+		ret = show("state", dev.uuid, "migration/state");
+	}
+	vfio_dev_destroy(&dev);
+	return ret;
 }
 
 int main(void)
@@ -98,5 +122,5 @@ int main(void)
 		close(data_fd);
 	vfio_dev_destroy(&devs[1]);
 	vfio_dev_destroy(&devs[0]);
-	return ret ? 1 : 0;
+	return ret || show_error() ? 1 : 0;
 }
