@@ -103,7 +103,8 @@ added_text()
 	local out
 
 	if [ -f "$PATCHES/$1.diff" ]; then
-		# Exactly (no fuzz), and nothing printed unless it applied.
+		# No fuzz (a hunk may still move), and nothing printed unless
+		# it applied.
 		out=$(mktemp)
 		if ! patch -s -N -F0 -r - -o "$out" "$TOP/$1" "$PATCHES/$1.diff" >&2; then
 			rm -f "$out"
@@ -180,6 +181,8 @@ series_build()
 	local author_name author_email
 	local -x GIT_INDEX_FILE=$BUILD/series.index
 
+	# Callers run this in $(...), where their set -e does not reach.
+	set -e
 	series_author
 	rm -rf "$tmp"
 	mkdir -p "$tmp"

@@ -9,8 +9,10 @@
 # modules guest loads them after its tests, in place of the series'
 # modules, and runs the same migration on both
 # (rig/guest/mig-outputs.c): migration/state and features must read the
-# same. Only for bases whose mainline has VFIO debugfs (6.12 and later);
-# a no-op on 6.1.
+# same. The guest loads the series' migdev onto mainline's core too (to
+# read ERROR), which holds as long as the kernels build without
+# CONFIG_MODVERSIONS, as tinyconfig leaves them. Only for bases whose
+# mainline has VFIO debugfs (6.12 and later); a no-op on 6.1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

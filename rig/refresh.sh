@@ -89,8 +89,8 @@ for i in "${!commits[@]}"; do
 				rm -f "$new"
 				die "patches/$BASE/$f.diff no longer comes off $f: edit the repo's $f and the diff by hand"
 			fi
+			chmod --reference="$f" "$new"
 			mv "$new" "$TOP/$f"
-			chmod 644 "$TOP/$f"
 		else
 			cp -p "$f" "$TOP/$f"
 		fi

@@ -54,10 +54,11 @@ static int show_error(void)
 	}
 	ret = debugfs_write(dev.uuid, MIGDEV_ERROR_NEXT, "STOP 5");
 	if (!ret) {
-		printf("set STOP %d\n", vfio_mig_set(dev.fd,
-						     VFIO_DEVICE_STATE_STOP,
-						     &fd));
-		ret = show("state", dev.uuid, "migration/state");
+		ret = vfio_mig_set(dev.fd, VFIO_DEVICE_STATE_STOP, &fd);
+		printf("set STOP %d\n", ret);
+		/* The fault must have hit, or ERROR is not what is read. */
+		ret = ret == -EIO ? show("state", dev.uuid, "migration/state") :
+				    -EPROTO;
 	}
 	vfio_dev_destroy(&dev);
 	return ret;
