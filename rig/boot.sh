@@ -78,7 +78,7 @@ if [ "$run" = shell ]; then
 fi
 
 step "boot $variant ($plan, $acc) console: ${log#$TOP/}"
-rm -f "${log%.log}.int3.log"
+rm -f "${log%.log}.first.log"
 timeout -s KILL "$timeout" "${qemu[@]}" -serial stdio -append "$cmdline" </dev/null >"$log" 2>&1
 rc=$?
 sed -i 's/\r$//' "$log"
@@ -95,11 +95,20 @@ first=$(grep -m 1 -E "$splat_re" "$log")
 # earlier splat is lost with the first console, and only in the core
 # kernel's text: an int3 in a module's ("RIP: ...+0x1/0x2 [vfio]") may be
 # that module's own patching gone wrong, and fails at once.
+# Likewise a guest that reset itself, silently, before its /init ran
+# (seen once on 6.1's debug kernel under TCG): nothing of the rig's or of
+# the series' modules had run yet.
 rip=$(grep -m 1 -o 'RIP: .*' "$log")
+why_retry=""
 if [ "$acc" = tcg ] && [[ $first =~ ^\[\ *[0-9.]+\]\ (Oops:\ )?int3:\ [0-9a-f]{4}\ \[# ]] &&
    [[ $rip != *"["* ]]; then
-	mv "$log" "${log%.log}.int3.log"
-	echo "rig: $variant ($plan): int3 oops under TCG ($rip), console in ${log%.log}.int3.log; booting once more" >&2
+	why_retry="int3 oops under TCG ($rip)"
+elif [ "$acc" = tcg ] && [ "$rc" = 0 ] && [ -z "$first" ] && ! grep -q '^RIG: start' "$log"; then
+	why_retry="the guest reset before its /init ran"
+fi
+if [ -n "$why_retry" ]; then
+	mv "$log" "${log%.log}.first.log"
+	echo "rig: $variant ($plan): $why_retry, console in ${log%.log}.first.log; booting once more" >&2
 	timeout -s KILL "$timeout" "${qemu[@]}" -serial stdio -append "$cmdline" </dev/null >"$log" 2>&1
 	rc=$?
 	sed -i 's/\r$//' "$log"

@@ -99,8 +99,8 @@ echo "$guests" | while IFS=: read -r v plan args; do
 		echo "not ok $plan guest clean_console" | record
 	fi
 	# Counted: a run that needed the retry says so in its last line.
-	[ ! -f "$BUILD/$v/console-$plan.int3.log" ] ||
-		echo "skip $plan guest first_boot # QEMU's TCG ran stale patched kernel text; booted twice (console-$plan.int3.log)" | record
+	[ ! -f "$BUILD/$v/console-$plan.first.log" ] ||
+		echo "skip $plan guest first_boot # died under TCG before the tests could run, or of stale patched text; booted twice (console-$plan.first.log)" | record
 	"$RIG_DIR/report.sh" "$plan" "$BUILD/$v/console-$plan.log" | record
 done
 
