@@ -23,7 +23,7 @@ shell:		## boot the builtin guest into an interactive shell
 export BASE
 
 tree:		## build/<base>/src: the base tree plus its series, as a git repo to edit
-	@rig/apply.sh
+	@RIG_TREE=1 rig/apply.sh
 	@echo "build/$${BASE:-6.1}/src is ready: edit there, then 'make refresh'"
 
 refresh:	## write edits made in build/<base>/src back to the repo and patches/<base>/

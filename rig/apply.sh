@@ -17,4 +17,11 @@ if [ -n "$(src_changes)" ]; then
 fi
 head=$(series_build)
 src_sync "$head"
+if [ -s "$BUILD/rejects/list" ]; then
+	# make tree (RIG_TREE=1): what did not fit, for the developer to redo.
+	while read -r p files; do
+		echo "rig: patches/$BASE/$p no longer applies to ${files% }; its commit in ${SRC#$TOP/} leaves them out. The patch is in ${BUILD#$TOP/}/rejects/$p: redo its change to them there, then 'make refresh BASE=$BASE PATCH=$p'" >&2
+	done <"$BUILD/rejects/list"
+	exit 1
+fi
 step "applied $(series_patches | wc -l) patches, $(for p in $(series_patches); do patch_adds "$p"; done | wc -l) files added whole"

@@ -8,6 +8,41 @@ set -uo pipefail
 asked_base=${BASE:-}
 . "$(dirname "$0")/lib.sh"
 
+# Seconds $1 as minutes, to one decimal.
+minutes()
+{
+	awk -v s="$1" 'BEGIN { printf "%.1f", s / 60 }'
+}
+
+# Run "$@" as part NAME of this base's time: its line in the log says how
+# long it took, and build/<base>/times adds it to the part.
+timed()
+{
+	local name=$1 t0=$(date +%s) rc
+
+	shift
+	"$@"
+	rc=$?
+	echo "$name $(( $(date +%s) - t0 ))" >>"$BUILD/times"
+	step "$name: $(minutes $(( $(date +%s) - t0 ))) min" >&2
+	return $rc
+}
+
+# "BASE: N min: part m, part m, ..." from build/BASE/times.
+times_line()
+{
+	[ -f "$BUILD/times" ] || return 0
+	awk -v base="$1" '
+		!($1 in t) { order[n++] = $1 }
+		{ t[$1] += $2; all += $2 }
+		END {
+			line = sprintf("%s: %.1f min:", base, all / 60)
+			for (i = 0; i < n; i++)
+				line = line sprintf("%s %s %.1f", i ? "," : "", order[i], t[order[i]] / 60)
+			print line
+		}' "$BUILD/times"
+}
+
 # Every base in turn, each a run of this script, then the count of all.
 if [ -z "$asked_base" ]; then
 	passed=0 failed=0 skipped=0
@@ -24,7 +59,10 @@ if [ -z "$asked_base" ]; then
 		failed=$((failed + $(grep -c '^not ok ' "$r")))
 		skipped=$((skipped + $(grep -c '^skip ' "$r")))
 	done
-	echo "all bases: $BASES"
+	echo "all bases: $BASES, $(minutes $(( $(date +%s) - RIG_T0 ))) min"
+	for b in $BASES; do
+		BUILD=$TOP/build/$b times_line "$b"
+	done
 	line="$passed passed, $failed failed"
 	[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 	echo "$line"
@@ -66,6 +104,7 @@ summary()
 	if [ -n "${RIG_CHECK_ALL:-}" ]; then
 		echo "$BASE: $line"
 	else
+		times_line "$BASE"
 		echo "$line"
 	fi
 	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
@@ -73,17 +112,25 @@ summary()
 
 mkdir -p "$BUILD"
 : >"$results"
-if ! "$RIG_DIR/deps.sh" || ! "$RIG_DIR/apply.sh"; then
-	echo "not ok host apply_series" | record
+rm -f "$BUILD/times" "$BUILD/apply.err"
+"$RIG_DIR/resolve-test.sh" | record
+if ! timed fetch "$RIG_DIR/deps.sh" || ! timed fetch "$RIG_DIR/apply.sh" 2>"$BUILD/apply.err"; then
+	cat "$BUILD/apply.err" >&2 2>/dev/null
+	# One line that says why: a version or a base that Debian no
+	# longer serves, a patch that does not apply.
+	echo "not ok host apply_series # $(grep '^rig: error: ' "$BUILD/apply.err" | tail -n 1)" | record
 	summary
 	exit
 fi
+cat "$BUILD/apply.err" >&2
+# Which Debian package the run tested, in the log and the results.
+echo "$BASE: base $BASE_PACKAGE $(cat "$BUILD/version")" | tee -a "$results"
 
-"$RIG_DIR/build-tests.sh" || echo "not ok host build_selftests" | record
-"$RIG_DIR/qemu.sh" || echo "not ok host fetch_qemu" | record
+timed tools "$RIG_DIR/build-tests.sh" || echo "not ok host build_selftests" | record
+timed tools "$RIG_DIR/qemu.sh" || echo "not ok host fetch_qemu" | record
 for v in $VARIANTS; do
-	if "$RIG_DIR/configure.sh" "$v" && "$RIG_DIR/build.sh" "$v" &&
-	   { [ "$v" != modules ] || "$RIG_DIR/mainline.sh"; } && "$RIG_DIR/pack.sh" "$v"; then
+	if timed "$v" "$RIG_DIR/configure.sh" "$v" && timed "$v" "$RIG_DIR/build.sh" "$v" &&
+	   { [ "$v" != modules ] || timed "$v" "$RIG_DIR/mainline.sh"; } && timed "$v" "$RIG_DIR/pack.sh" "$v"; then
 		"$RIG_DIR/symbols.sh" "$v" | record
 	else
 		echo "not ok $v host build" | record
@@ -93,7 +140,7 @@ done
 echo "$guests" | while IFS=: read -r v plan args; do
 	case " $VARIANTS " in *" $v "*) ;; *) continue ;; esac
 	grep -q "^not ok $BASE $v host build" "$results" && continue
-	if "$RIG_DIR/boot.sh" "$v" check "$plan" $args; then
+	if timed guests "$RIG_DIR/boot.sh" "$v" check "$plan" $args; then
 		echo "ok $plan guest clean_console" | record
 	else
 		echo "not ok $plan guest clean_console" | record
@@ -111,7 +158,7 @@ case "$BASE" in
 6.1)
 	if grep -qE "^not ok $BASE (builtin|baseline) host build" "$results"; then
 		echo "not ok bench host smoke (a kernel did not build)" | record
-	elif "$RIG_DIR/bench.sh" smoke | sed "s/^/  bench: /" | record; then
+	elif timed bench "$RIG_DIR/bench.sh" smoke | sed "s/^/  bench: /" | record; then
 		echo "ok bench host smoke_all_figures" | record
 	else
 		echo "not ok bench host smoke_all_figures" | record
@@ -122,7 +169,7 @@ esac
 if grep -q "^not ok $BASE builtin host build" "$results"; then
 	echo "not ok series host (no builtin config to bisect with)" | record
 else
-	"$RIG_DIR/series-check.sh" | record
+	timed series "$RIG_DIR/series-check.sh" | record
 fi
 
 summary

@@ -11,6 +11,18 @@ out=$BUILD/$variant
 frags="$RIG_DIR/configs/base.config $SRC/tools/testing/selftests/vfio/config $RIG_DIR/configs/$variant.config"
 [ -f "$RIG_DIR/configs/$variant.config" ] || die "no config fragment for variant '$variant'"
 
+# The variants that differ from builtin in a few options start from a copy
+# of its built tree: kbuild then rebuilds only the objects that depend on
+# the options that changed, not the whole kernel. The debug variant
+# changes every object's flags (KASAN) and is built from scratch.
+case "$variant" in
+modules | baseline | nodebugfs)
+	if [ -f "$BUILD/builtin/vmlinux" ] && [ -f "$BUILD/builtin/.config" ]; then
+		rm -rf "$out"
+		cp -a "$BUILD/builtin" "$out"
+		rm -rf "$out/modroot" "$out"/console-* "$out"/initramfs.*
+	fi ;;
+esac
 mkdir -p "$out"
 make -s -C "$SRC" O="$out" tinyconfig >/dev/null
 "$SRC/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" $frags >"$out/merge_config.log"

@@ -12,13 +12,9 @@ set -euo pipefail
 
 name=$1
 out=$BUILD/distro
-if [ -n "$BASE_SUITE" ]; then
-	# Fetched with the base by unpack.sh.
-	debian_config=$TOP/build/$BASE/pkg/usr/src/linux-config-$BASE/config.amd64_none_amd64.xz
-else
-	debian_config=/usr/src/linux-config-$BASE/config.amd64_none_amd64.xz
-fi
-[ -f "$debian_config" ] || die "$debian_config missing: apt-get install linux-config-$BASE"
+# Fetched with the base by unpack.sh.
+debian_config=$TOP/build/$BASE/pkg/usr/src/linux-config-$BASE/config.amd64_none_amd64.xz
+[ -f "$debian_config" ] || die "$debian_config missing: rm build/$BASE/version and run again"
 
 frag=$out/distro.config
 mkdir -p "$out"

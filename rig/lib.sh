@@ -6,37 +6,41 @@ TOP=$(dirname "$RIG_DIR")
 
 # The kernels the series is for, each a Debian package: 6.1 (Debian 12),
 # 6.12 (Debian 13, and Debian 12's security suite), 7.3 (mainline, in
-# trixie-backports). BASE picks one; every step works on that one.
-BASES="6.1 6.12 7.3"
-BASE=${BASE:-6.1}
+# trixie-backports). A base is a folder patches/<base>/ with its series:
+# adding one is copying the newest's folder, retiring one removing its
+# folder (README, "Bases that come and go"). BASE picks one; every step
+# works on that one.
+BASES=$(cd "$TOP/patches" && ls -d */series 2>/dev/null | sed 's|/series$||' | sort -V | paste -sd' ')
+BASE=${BASE:-${BASES%% *}}
+# Each base's packages come from its Debian suite at the newest version
+# the suite serves (rig/resolve.sh), or at BASE_VERSION if set.
 case "$BASE" in
 6.1)
-	# Installed on the host by deps.sh, as Debian 12's own kernel source.
-	BASE_PACKAGE=linux-source-6.1
-	BASE_SUITE=""
+	# Debian 12's own kernel: its point release, or its security
+	# suite's newer one.
+	BASE_SUITE="bookworm bookworm-security"
 	# Every variant. The other bases build the option in and as
 	# modules (booted with debugfs on and off), under the kernel's
 	# checkers, and compiled out (baseline); not nodebugfs.
 	VARIANTS="builtin modules nodebugfs debug baseline"
 	;;
 6.12)
-	# The same 6.12.117 as Debian 13; Debian 12 has it from its security
-	# suite, so the rig fetches it from there.
-	BASE_PACKAGE=linux-source-6.12
-	BASE_PACKAGE_VERSION=6.12.117-1~deb12u1
+	# Debian 13's kernel, which Debian 12 has from its security suite.
 	BASE_SUITE=bookworm-security
 	VARIANTS="builtin modules debug baseline"
 	;;
-7.3)
-	BASE_PACKAGE=linux-source-7.3
-	BASE_PACKAGE_VERSION=7.3.4-1~bpo13+1
+*)
+	# Mainline as Debian 13 carries it (7.3, then 7.4, ...).
 	BASE_SUITE=trixie-backports
 	VARIANTS="builtin modules debug baseline"
-	;;
-*)
-	echo "rig: error: BASE=$BASE is not one of: $BASES" >&2
-	exit 1 ;;
+	case " $BASES " in
+	*" $BASE "*) ;;
+	*)
+		echo "rig: error: BASE=$BASE is not one of: $BASES (no patches/$BASE/series)" >&2
+		exit 1 ;;
+	esac ;;
 esac
+BASE_PACKAGE=linux-source-$BASE
 BUILD=${BUILD:-$TOP/build/$BASE}
 SRC=$BUILD/src
 # The base's series: patches/<base>/series, its patches, its cover letter,
@@ -48,6 +52,38 @@ QEMU_DIR=$TOP/build/qemu
 # Variants whose guests carry QEMU 10 (rig/qemu.sh) and run it.
 QEMU_VARIANTS="builtin baseline"
 JOBS=${JOBS:-$(nproc)}
+
+# apt-get options for a private apt under folder $1, with its own
+# sources, lists, cache and an empty dpkg status, so that what it fetches
+# does not depend on what the host has, and nothing is installed: aptopts.
+apt_private()
+{
+	local apt=$1
+
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+	: >"$apt/status"
+	aptopts=(-o Dir::Etc::SourceList="$apt/sources.list"
+		 -o Dir::Etc::SourceParts=/nonexistent
+		 -o Dir::Etc::Preferences=/nonexistent
+		 -o Dir::Etc::PreferencesParts=/nonexistent
+		 -o Dir::State::Lists="$apt/lists"
+		 -o Dir::State::status="$apt/status"
+		 -o Dir::Cache="$apt/cache"
+		 -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+		 -o Acquire::GzipIndexes=false
+		 -o Debug::NoLocking=1)
+}
+
+# The sources.list line of Debian suite $1.
+apt_source()
+{
+	local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+	case "$1" in
+	*-security) echo "deb [signed-by=$keyring] http://security.debian.org/debian-security $1 main" ;;
+	*) echo "deb [signed-by=$keyring] http://deb.debian.org/debian $1 main" ;;
+	esac
+}
 
 # ccache keys on absolute paths; relative to the checkout, a fresh clone
 # (as CI makes) hits the cache that an earlier clone filled.
@@ -184,7 +220,7 @@ series_build()
 	# Callers run this in $(...), where their set -e does not reach.
 	set -e
 	series_author
-	rm -rf "$tmp"
+	rm -rf "$tmp" "$BUILD/rejects"
 	mkdir -p "$tmp"
 	git -C "$SRC" read-tree base
 	parent=$(git -C "$SRC" rev-parse base)
@@ -194,8 +230,16 @@ series_build()
 		if grep -q '^diff --git ' "$tmp/diff" &&
 		   ! out=$(git -C "$SRC" apply --cached "$tmp/diff" 2>&1); then
 			echo "$out" >&2
-			failed=$(echo "$out" | sed -n 's/^error: \(.*\): patch does not apply$/\1/p' | sort -u | tr '\n' ' ')
-			die "patch patches/$BASE/$p does not apply to the base: ${failed:-see above}"
+			failed=$(echo "$out" | sed -n 's/^error: \(.*\): patch does not apply$/\1/p' | sort -u)
+			# make tree: commit the patch without the files it
+			# no longer fits, for the developer to redo there.
+			if [ "${RIG_TREE:-0}" != 1 ] || [ -z "$failed" ] ||
+			   ! git -C "$SRC" apply --cached $(printf -- '--exclude=%s ' $failed) "$tmp/diff" >&2; then
+				die "patch patches/$BASE/$p does not apply to $BASE_PACKAGE $(cat "$BUILD/version"): $(echo ${failed:-see above}); 'make tree BASE=$BASE' then 'make refresh BASE=$BASE PATCH=$p' updates it"
+			fi
+			mkdir -p "$BUILD/rejects"
+			cp "$tmp/diff" "$BUILD/rejects/$p"
+			echo "$p" $failed >>"$BUILD/rejects/list"
 		fi
 		for f in $(patch_adds "$p"); do
 			[ -f "$TOP/$f" ] || die "patches/$BASE/$p adds $f, which is not in the repo"

@@ -34,23 +34,11 @@ fi
 # A fetch that fails below must not leave a list of files it removed.
 rm -f "$list"
 
-mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
-: >"$apt/status"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-mirror=http://deb.debian.org/debian
-cat >"$apt/sources.list" <<EOF
-deb [signed-by=$keyring] $mirror bookworm main
-deb [signed-by=$keyring] $mirror $suite main
-EOF
-aptopts=(-o Dir::Etc::SourceList="$apt/sources.list"
-	 -o Dir::Etc::SourceParts=/nonexistent
-	 -o Dir::Etc::Preferences=/nonexistent
-	 -o Dir::Etc::PreferencesParts=/nonexistent
-	 -o Dir::State::Lists="$apt/lists"
-	 -o Dir::State::status="$apt/status"
-	 -o Dir::Cache="$apt/cache"
-	 -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
-	 -o Debug::NoLocking=1)
+apt_private "$apt"
+{
+	apt_source bookworm
+	apt_source "$suite"
+} >"$apt/sources.list"
 
 step "fetch QEMU 10 ($package from $suite, log: build/qemu/apt.log)"
 {

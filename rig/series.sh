@@ -24,11 +24,7 @@ GIT_COMMITTER_DATE=$SERIES_DATE \
 
 # The cover letter: our subject and text, and the base it was tested on.
 cover=$(ls "$out"/0000-*.patch)
-if [ -n "$BASE_SUITE" ]; then
-	debian="$BASE_PACKAGE_VERSION from $BASE_SUITE"
-else
-	debian=$(dpkg-query -W -f '${Version}' "$BASE_PACKAGE" 2>/dev/null || echo unknown)
-fi
+debian="$(cat "$BUILD/version") from $BASE_SUITE"
 {
 	sed -n '1p' "$PATCHES/cover-letter"
 	echo "---"

@@ -1,71 +1,64 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Unpack the base's Debian linux-source package into build/<base>/src as a
-# git repo whose first commit, tagged "base", is the pristine tree. Done
-# once; later runs reuse it.
+# git repo whose first commit, tagged "base", is the pristine tree.
 #
-# 6.1 is Debian 12's own, installed by deps.sh. The others are fetched by
-# name and version from their suite, with the base's linux-config package
-# (Debian's kernel configs, for distro.sh), through a private apt
-# configuration under build/<base>/apt, and unpacked with dpkg -x into
-# build/<base>/pkg: nothing is installed on the host.
+# The base's packages (linux-source-<base>, and linux-config-<base> with
+# Debian's configs, for distro.sh) are fetched from its suite at the one
+# version rig/resolve.sh picks: the newest that every one of them has, or
+# BASE_VERSION. They come through a private apt under build/<base>/apt and
+# are unpacked with dpkg -x into build/<base>/pkg: nothing is installed on
+# the host. build/<base>/version says which version the tree is; a later
+# run reuses the tree while that is still the version to build.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-if git -C "$SRC" rev-parse -q --verify base >/dev/null 2>&1; then
+apt=$BUILD/apt
+packages="$BASE_PACKAGE linux-config-$BASE"
+mkdir -p "$BUILD"
+
+apt_private "$apt"
+for s in $BASE_SUITE; do
+	apt_source "$s"
+done >"$apt/sources.list"
+if ! apt-get "${aptopts[@]}" update >"$BUILD/apt.log" 2>&1; then
+	# Offline, a tree already unpacked is still what it was.
+	if [ -z "${BASE_VERSION:-}" ] && [ -s "$BUILD/version" ] &&
+	   git -C "$SRC" rev-parse -q --verify base >/dev/null 2>&1; then
+		echo "rig: warning: apt-get update failed for $BASE_SUITE (${BUILD#$TOP/}/apt.log); using the tree unpacked before" >&2
+		step "base $BASE_PACKAGE $(cat "$BUILD/version")"
+		exit 0
+	fi
+	die "apt-get update failed for $BASE_SUITE, see ${BUILD#$TOP/}/apt.log"
+fi
+version=$("$RIG_DIR/resolve.sh" "$BASE_SUITE" "$apt/lists" $packages) || exit 1
+
+if [ "$(cat "$BUILD/version" 2>/dev/null)" = "$version" ] &&
+   git -C "$SRC" rev-parse -q --verify base >/dev/null 2>&1; then
+	step "base $BASE_PACKAGE $version"
 	exit 0
 fi
 
-# Fetch $@ (name=version) from $BASE_SUITE into build/<base>/pkg.
-fetch()
-{
-	local apt=$BUILD/apt keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-	local mirror=http://deb.debian.org/debian aptopts deb
+step "fetch $packages $version from $BASE_SUITE (log: ${BUILD#$TOP/}/apt.log)"
+rm -rf "$BUILD/pkg" "$apt/cache/archives"/*.deb
+mkdir -p "$BUILD/pkg"
+(cd "$apt/cache/archives" && apt-get "${aptopts[@]}" download $(printf "%s=$version " $packages)) \
+	>>"$BUILD/apt.log" 2>&1 || die "apt-get could not fetch $packages at $version, see ${BUILD#$TOP/}/apt.log"
+for deb in "$apt"/cache/archives/*.deb; do
+	dpkg -x "$deb" "$BUILD/pkg"
+done
+rm -f "$apt"/cache/archives/*.deb
+tarball=$BUILD/pkg/usr/src/$BASE_PACKAGE.tar.xz
+[ -f "$tarball" ] || die "$BASE_PACKAGE $version has no ${tarball#$BUILD/pkg}"
 
-	rm -rf "$apt" "$BUILD/pkg"
-	mkdir -p "$apt/lists/partial" "$apt/debs" "$BUILD/pkg"
-	: >"$apt/status"
-	case "$BASE_SUITE" in
-	*-security) echo "deb [signed-by=$keyring] http://security.debian.org/debian-security $BASE_SUITE main" ;;
-	*) echo "deb [signed-by=$keyring] $mirror $BASE_SUITE main" ;;
-	esac >"$apt/sources.list"
-	aptopts=(-o Dir::Etc::SourceList="$apt/sources.list"
-		 -o Dir::Etc::SourceParts=/nonexistent
-		 -o Dir::Etc::Preferences=/nonexistent
-		 -o Dir::Etc::PreferencesParts=/nonexistent
-		 -o Dir::State::Lists="$apt/lists"
-		 -o Dir::State::status="$apt/status"
-		 -o Dir::Cache="$apt"
-		 -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
-		 -o Debug::NoLocking=1)
-	step "fetch $* from $BASE_SUITE (log: ${BUILD#$TOP/}/apt.log)"
-	{
-		apt-get "${aptopts[@]}" update &&
-		(cd "$apt/debs" && apt-get "${aptopts[@]}" download "$@")
-	} >"$BUILD/apt.log" 2>&1 || die "apt-get could not fetch $*, see ${BUILD#$TOP/}/apt.log"
-	for deb in "$apt"/debs/*.deb; do
-		dpkg -x "$deb" "$BUILD/pkg"
-	done
-	rm -f "$apt"/debs/*.deb
-}
-
-if [ -n "$BASE_SUITE" ]; then
-	fetch "$BASE_PACKAGE=$BASE_PACKAGE_VERSION" \
-	      "linux-config-$BASE=$BASE_PACKAGE_VERSION"
-	tarball=$BUILD/pkg/usr/src/$BASE_PACKAGE.tar.xz
-else
-	tarball=/usr/src/$BASE_PACKAGE.tar.xz
-fi
-[ -f "$tarball" ] || die "$tarball missing: apt-get install $BASE_PACKAGE"
-
-step "unpack $tarball"
-rm -rf "$SRC" "$BUILD/src.tmp"
+step "unpack $BASE_PACKAGE $version"
+# The bisect worktree (series-check.sh) belongs to the old tree.
+rm -rf "$SRC" "$BUILD/src.tmp" "$BUILD/version" "$BUILD/bisect"
 mkdir -p "$BUILD/src.tmp"
 tar -xJf "$tarball" -C "$BUILD/src.tmp"
 mv "$BUILD/src.tmp/$BASE_PACKAGE" "$SRC"
 rmdir "$BUILD/src.tmp"
-# Of a fetched linux-source, only the unpacked tree is kept.
-[ -z "$BASE_SUITE" ] || rm -f "$tarball"
+rm -f "$tarball"
 
 step "record base tree in git"
 cd "$SRC"
@@ -75,5 +68,7 @@ git config user.email rig@localhost
 git config gc.auto 0
 git add -A -f
 GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE \
-	git commit -q -m "base: Debian $BASE_PACKAGE $(base_version)"
+	git commit -q -m "base: Debian $BASE_PACKAGE $version ($(base_version))"
 git tag base
+echo "$version" >"$BUILD/version"
+step "base $BASE_PACKAGE $version"
