@@ -17,6 +17,8 @@ if [ -n "$(src_changes)" ]; then
 fi
 head=$(series_build)
 src_sync "$head"
+# What the repo makes: unpack.sh knows a tree with other commits from it.
+echo "$head" >"$BUILD/head"
 if [ -s "$BUILD/rejects/list" ]; then
 	# make tree (RIG_TREE=1): what did not fit, for the developer to redo.
 	while read -r p files; do

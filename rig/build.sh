@@ -14,8 +14,8 @@ kmake()
 	     KBUILD_BUILD_TIMESTAMP="$(git -C "$SRC" log -1 --format=%cd base)" "$@"
 }
 
-# RIG_TARGETS: only those (folders of the tree, say), as the per-patch
-# check of series-check.sh wants; no link, no modules installed.
+# RIG_TARGETS: only those (vmlinux modules, say), as the per-patch check
+# of series-check.sh wants; no modules installed.
 targets=${RIG_TARGETS:-bzImage modules}
 
 step "build $variant: $targets (log: ${out#$TOP/}/build.log)"

@@ -18,13 +18,14 @@ minutes()
 # long it took, and build/<base>/times adds it to the part.
 timed()
 {
-	local name=$1 t0=$(date +%s) rc
+	local name=$1 t0=$(date +%s) rc took
 
 	shift
 	"$@"
 	rc=$?
-	echo "$name $(( $(date +%s) - t0 ))" >>"$BUILD/times"
-	step "$name: $(minutes $(( $(date +%s) - t0 ))) min" >&2
+	took=$(( $(date +%s) - t0 ))
+	echo "$name $took" >>"$BUILD/times"
+	step "$name: $(minutes "$took") min" >&2
 	return $rc
 }
 
@@ -45,6 +46,8 @@ times_line()
 
 # Every base in turn, each a run of this script, then the count of all.
 if [ -z "$asked_base" ]; then
+	# A version is one base's: BASE_VERSION=6.12.117-1~deb12u1 BASE=6.12.
+	[ -z "${BASE_VERSION:-}" ] || die "BASE_VERSION=$BASE_VERSION is a version of one base: give its BASE too"
 	passed=0 failed=0 skipped=0
 	for b in $BASES; do
 		r=$TOP/build/$b/results.txt
@@ -113,12 +116,18 @@ summary()
 mkdir -p "$BUILD"
 : >"$results"
 rm -f "$BUILD/times" "$BUILD/apply.err"
-"$RIG_DIR/resolve-test.sh" | record
-if ! timed fetch "$RIG_DIR/deps.sh" || ! timed fetch "$RIG_DIR/apply.sh" 2>"$BUILD/apply.err"; then
-	cat "$BUILD/apply.err" >&2 2>/dev/null
+"$RIG_DIR/resolve-test.sh" | record || echo "not ok host resolve_tests_ran" | record
+if ! timed fetch "$RIG_DIR/deps.sh"; then
+	echo "not ok host install_packages" | record
+	summary
+	exit
+fi
+if ! timed fetch "$RIG_DIR/apply.sh" 2>"$BUILD/apply.err"; then
+	cat "$BUILD/apply.err" >&2
 	# One line that says why: a version or a base that Debian no
 	# longer serves, a patch that does not apply.
-	echo "not ok host apply_series # $(grep '^rig: error: ' "$BUILD/apply.err" | tail -n 1)" | record
+	why=$(grep '^rig: error: ' "$BUILD/apply.err" | tail -n 1)
+	echo "not ok host apply_series # ${why:-see the log}" | record
 	summary
 	exit
 fi

@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-packages="build-essential bc flex bison
+packages="build-essential debian-archive-keyring bc flex bison
 	  libelf-dev libssl-dev cpio kmod qemu-system-x86 busybox-static ccache
 	  git xz-utils sparse python3-ply python3-git uuid-dev"
 

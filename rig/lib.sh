@@ -60,12 +60,21 @@ apt_private()
 {
 	local apt=$1
 
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/empty"
 	: >"$apt/status"
+	# Not the host's apt.conf(.d): its hooks, its trust settings and
+	# its architectures are not this apt's.
+	cat >"$apt/apt.conf" <<-EOF
+	Dir::Etc::main "/dev/null";
+	Dir::Etc::Parts "$apt/empty";
+	APT::Architectures { "amd64"; };
+	APT::Architecture "amd64";
+	EOF
+	export APT_CONFIG=$apt/apt.conf
 	aptopts=(-o Dir::Etc::SourceList="$apt/sources.list"
-		 -o Dir::Etc::SourceParts=/nonexistent
+		 -o Dir::Etc::SourceParts="$apt/empty"
 		 -o Dir::Etc::Preferences=/nonexistent
-		 -o Dir::Etc::PreferencesParts=/nonexistent
+		 -o Dir::Etc::PreferencesParts="$apt/empty"
 		 -o Dir::State::Lists="$apt/lists"
 		 -o Dir::State::status="$apt/status"
 		 -o Dir::Cache="$apt/cache"

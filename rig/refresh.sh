@@ -27,6 +27,18 @@ index_of()
 	die "PATCH=$1 is not in patches/$BASE/series"
 }
 
+# After make tree left files out of a patch that no longer applied
+# (build/<base>/rejects/), each of them must have been redone here:
+# otherwise the refreshed patch would quietly lose its change to them.
+if [ -s "$BUILD/rejects/list" ] && [ "${FORCE:-0}" != 1 ]; then
+	while read -r p files; do
+		for f in $files; do
+			src_changes | grep -qxF "$f" ||
+				die "$f is not edited yet: redo patches/$BASE/$p's change to it (${BUILD#$TOP/}/rejects/$p), or FORCE=1 to drop it"
+		done
+	done <"$BUILD/rejects/list"
+fi
+
 # Which patch each uncommitted edit belongs to.
 declare -A owner
 for f in $(src_changes); do
@@ -101,3 +113,5 @@ done
 # The repo now holds the work tree's state; rebuild the commits from it.
 head=$(series_build)
 src_sync "$head"
+echo "$head" >"$BUILD/head"
+rm -rf "$BUILD/rejects"

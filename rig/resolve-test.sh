@@ -9,6 +9,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 src=$BASE_PACKAGE cfg=linux-config-$BASE
+failed=0
 lists=$(mktemp -d)
 trap 'rm -rf "$lists"' EXIT
 
@@ -35,6 +36,7 @@ expect()
 		echo "ok host resolve_$name"
 	else
 		echo "not ok host resolve_$name"
+		failed=1
 		echo "#   want exit $status: $want"
 		echo "#   got exit $rc: $got"
 	fi
@@ -62,3 +64,5 @@ expect no_common_version_one_line 1 "rig: error: test-suite has no version that 
 # The suite moved on to the next base.
 lists $cfg=1.9-1
 expect base_gone_one_line 1 "rig: error: test-suite no longer serves $src; $src (none); $cfg 1.9-1; README says how to move or retire a base"
+
+exit $failed

@@ -48,6 +48,8 @@ debian_sort()
 	[ ${#lines[@]} = 0 ] || printf '%s\n' "${lines[@]}"
 }
 
+ls "$lists"/*Packages >/dev/null 2>&1 ||
+	{ echo "rig: error: no Packages index of $suite in $lists" >&2; exit 1; }
 all=$(versions)
 first=$1
 

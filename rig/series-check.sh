@@ -5,7 +5,8 @@
 # base in build/<base>/bisect/src (a worktree of build/<base>/src): Debian's config
 # compiles drivers/vfio/ and samples/vfio-mdev/ with W=1 and sparse, the
 # series goes in with git am, and Debian's config compiles again, with no
-# new warning. The builtin config builds after each patch in build/<base>/src. checkpatch and
+# new warning. The builtin config builds after each patch, in
+# build/<base>/src. checkpatch and
 # kernel-doc read the series and the files it touches.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -60,27 +61,39 @@ result "series git_am_tree_is_the_tested_tree"
 
 # Bisectability: the builtin config after each patch in turn, in a copy of
 # the builtin tree, with build/<base>/src at that patch's commit: only what
-# the patch changes is rebuilt. Every patch but the last compiles the folders
-# whose code the series changes; the last builds, links and installs the
-# whole kernel.
+# the patch changes is rebuilt, then vmlinux and the modules are linked.
+# The tree goes back to the series' head, its files with the times they
+# had, so that the variants' trees do not rebuild them.
 perpatch=$BUILD/perpatch
 head=$(git -C "$SRC" rev-parse HEAD)
-rm -rf "$perpatch"
-cp -a "$BUILD/builtin" "$perpatch"
-rm -rf "$perpatch/modroot" "$perpatch"/console-* "$perpatch"/initramfs.*
-n=0
-for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
-	n=$((n + 1))
-	subject=$(git -C "$SRC" log -1 --format=%s "$c")
-	src_sync "$c"
-	targets="drivers/vfio/ samples/vfio-mdev/"
-	[ "$c" != "$head" ] || targets=
-	cp "$BUILD/builtin/.config" "$perpatch/.config"
-	make -s -C "$SRC" O="$perpatch" olddefconfig >/dev/null &&
-		RIG_TARGETS=$targets "$RIG_DIR/build.sh" perpatch >&2
-	result "series builds_after_patch_$n" "$subject"
-done
-src_sync "$head"
+times=$BUILD/perpatch.times
+if [ -n "$(src_changes)" ]; then
+	echo "not ok series builds_after_each_patch # ${SRC#$TOP/} has edits not in the repo"
+else
+	git -C "$SRC" diff --name-only base HEAD | (cd "$SRC" && xargs -r stat -c '%y|%n') >"$times"
+	restore()
+	{
+		src_sync "$head" &&
+			while IFS='|' read -r t f; do touch -d "$t" "$SRC/$f"; done <"$times"
+	}
+	trap restore EXIT
+	rm -rf "$perpatch"
+	cp -a "$BUILD/builtin" "$perpatch"
+	rm -rf "$perpatch/modroot" "$perpatch"/console-* "$perpatch"/initramfs.*
+	n=0
+	for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
+		n=$((n + 1))
+		subject=$(git -C "$SRC" log -1 --format=%s "$c")
+		targets="vmlinux modules"
+		[ "$c" != "$head" ] || targets=
+		src_sync "$c" && cp "$BUILD/builtin/.config" "$perpatch/.config" &&
+			make -s -C "$SRC" O="$perpatch" olddefconfig >/dev/null &&
+			RIG_TARGETS=$targets "$RIG_DIR/build.sh" perpatch >&2
+		result "series builds_after_patch_$n" "$subject"
+	done
+	restore
+	trap - EXIT
+fi
 
 BUILD=$bisect SRC=$tree "$RIG_DIR/distro.sh" series >&2
 result "distro series_compiles" "$(cat "$bisect/distro/series.modules" 2>/dev/null | wc -l) modules"

@@ -39,6 +39,14 @@ if [ "$(cat "$BUILD/version" 2>/dev/null)" = "$version" ] &&
 	exit 0
 fi
 
+# A tree with work in it is the developer's until it is in the repo.
+if [ -d "$SRC/.git" ]; then
+	if [ -n "$(src_changes)" ] ||
+	   { [ -f "$BUILD/head" ] && [ "$(git -C "$SRC" rev-parse HEAD)" != "$(cat "$BUILD/head")" ]; }; then
+		die "${SRC#$TOP/} ($(cat "$BUILD/version" 2>/dev/null)) has work not in the repo, and $BASE_SUITE now serves $version: 'make refresh' first, or keep the old one with BASE_VERSION=$(cat "$BUILD/version" 2>/dev/null)"
+	fi
+fi
+
 step "fetch $packages $version from $BASE_SUITE (log: ${BUILD#$TOP/}/apt.log)"
 rm -rf "$BUILD/pkg" "$apt/cache/archives"/*.deb
 mkdir -p "$BUILD/pkg"
@@ -55,7 +63,9 @@ step "unpack $BASE_PACKAGE $version"
 # The bisect worktree (series-check.sh) belongs to the old tree.
 rm -rf "$SRC" "$BUILD/src.tmp" "$BUILD/version" "$BUILD/bisect"
 mkdir -p "$BUILD/src.tmp"
-tar -xJf "$tarball" -C "$BUILD/src.tmp"
+# -m: every file newer than the objects built from the tree before, so
+# that kbuild rebuilds them all (ccache keeps what did not change cheap).
+tar -xmJf "$tarball" -C "$BUILD/src.tmp"
 mv "$BUILD/src.tmp/$BASE_PACKAGE" "$SRC"
 rmdir "$BUILD/src.tmp"
 rm -f "$tarball"
