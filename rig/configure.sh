@@ -18,9 +18,7 @@ frags="$RIG_DIR/configs/base.config $SRC/tools/testing/selftests/vfio/config $RI
 case "$variant" in
 modules | baseline | nodebugfs)
 	if [ -f "$BUILD/builtin/vmlinux" ] && [ -f "$BUILD/builtin/.config" ]; then
-		rm -rf "$out"
-		cp -a "$BUILD/builtin" "$out"
-		rm -rf "$out/modroot" "$out"/console-* "$out"/initramfs.*
+		copy_builtin "$out"
 	fi ;;
 esac
 mkdir -p "$out"

@@ -325,6 +325,15 @@ config_verify()
 	done
 }
 
+# Folder $1 as a copy of the built builtin tree, objects and times, without
+# what its guest made: for kbuild to rebuild only what a change touches.
+copy_builtin()
+{
+	rm -rf "$1"
+	cp -a "$BUILD/builtin" "$1"
+	rm -rf "$1/modroot" "$1"/console-* "$1"/initramfs.*
+}
+
 # The guests of variants $@ ready to boot, as demo, shell and bench need them.
 prepare_guests()
 {

@@ -77,9 +77,7 @@ else
 			while IFS='|' read -r t f; do touch -d "$t" "$SRC/$f"; done <"$times"
 	}
 	trap restore EXIT
-	rm -rf "$perpatch"
-	cp -a "$BUILD/builtin" "$perpatch"
-	rm -rf "$perpatch/modroot" "$perpatch"/console-* "$perpatch"/initramfs.*
+	copy_builtin "$perpatch"
 	n=0
 	for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
 		n=$((n + 1))
