@@ -9,7 +9,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 "$RIG_DIR/unpack.sh"
-step "base: Debian $BASE_PACKAGE $(base_version)"
 
 if [ -n "$(src_changes)" ]; then
 	src_changes | head -n 20 >&2

@@ -137,9 +137,15 @@ echo "$BASE: base $BASE_PACKAGE $(cat "$BUILD/version")" | tee -a "$results"
 
 timed tools "$RIG_DIR/build-tests.sh" || echo "not ok host build_selftests" | record
 timed tools "$RIG_DIR/qemu.sh" || echo "not ok host fetch_qemu" | record
+# Variant $1's kernel, the modules variant's mainline modules, the guest.
+variant_build()
+{
+	"$RIG_DIR/configure.sh" "$1" && "$RIG_DIR/build.sh" "$1" &&
+		{ [ "$1" != modules ] || "$RIG_DIR/mainline.sh"; } && "$RIG_DIR/pack.sh" "$1"
+}
+
 for v in $VARIANTS; do
-	if timed "$v" "$RIG_DIR/configure.sh" "$v" && timed "$v" "$RIG_DIR/build.sh" "$v" &&
-	   { [ "$v" != modules ] || timed "$v" "$RIG_DIR/mainline.sh"; } && timed "$v" "$RIG_DIR/pack.sh" "$v"; then
+	if timed "$v" variant_build "$v"; then
 		"$RIG_DIR/symbols.sh" "$v" | record
 	else
 		echo "not ok $v host build" | record

@@ -26,7 +26,7 @@ if ! apt-get "${aptopts[@]}" update >"$BUILD/apt.log" 2>&1; then
 	if [ -z "${BASE_VERSION:-}" ] && [ -s "$BUILD/version" ] &&
 	   git -C "$SRC" rev-parse -q --verify base >/dev/null 2>&1; then
 		echo "rig: warning: apt-get update failed for $BASE_SUITE (${BUILD#$TOP/}/apt.log); using the tree unpacked before" >&2
-		step "base $BASE_PACKAGE $(cat "$BUILD/version")"
+		step "base $BASE_PACKAGE $(cat "$BUILD/version") (Linux $(base_version))"
 		exit 0
 	fi
 	die "apt-get update failed for $BASE_SUITE, see ${BUILD#$TOP/}/apt.log"
@@ -35,7 +35,7 @@ version=$("$RIG_DIR/resolve.sh" "$BASE_SUITE" "$apt/lists" $packages) || exit 1
 
 if [ "$(cat "$BUILD/version" 2>/dev/null)" = "$version" ] &&
    git -C "$SRC" rev-parse -q --verify base >/dev/null 2>&1; then
-	step "base $BASE_PACKAGE $version"
+	step "base $BASE_PACKAGE $version (Linux $(base_version))"
 	exit 0
 fi
 
@@ -81,4 +81,4 @@ GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE \
 	git commit -q -m "base: Debian $BASE_PACKAGE $version ($(base_version))"
 git tag base
 echo "$version" >"$BUILD/version"
-step "base $BASE_PACKAGE $version"
+step "base $BASE_PACKAGE $version (Linux $(base_version))"
