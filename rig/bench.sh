@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# bench.sh [smoke]: what CONFIG_VFIO_DEBUGFS costs. Boots the builtin
-# variant (with it) and the baseline variant (the same config without it)
-# under the same QEMU settings, alternately, ROUNDS times each (A B A B, so
+# bench.sh [smoke]: what CONFIG_VFIO_DEBUGFS costs. Boots the modules
+# variant (with it) and the baseline variant (the same config without it),
+# both Debian's own kernel with the series' modules, under the same QEMU
+# settings, alternately, ROUNDS times each (A B A B, so
 # that drift on a noisy host falls on both), runs guest/vfio-bench.c in
 # each, and prints the median of each figure for both kernels, their ratio
 # and the target it must meet. The table also goes to build/bench.json
@@ -24,7 +25,7 @@ if [ "$mode" = smoke ]; then
 	rounds=1
 	json=$BUILD/bench-smoke.json
 else
-	[ -n "${BENCH_NO_BUILD:-}" ] || prepare_guests builtin baseline || exit 1
+	[ -n "${BENCH_NO_BUILD:-}" ] || prepare_guests modules baseline || exit 1
 	rounds=${BENCH_ROUNDS:-5}
 	json=$BUILD/bench.json
 fi
@@ -38,7 +39,7 @@ wall)	unset RIG_ICOUNT ;;
 esac
 
 for r in $(seq "$rounds"); do
-	for v in builtin baseline; do
+	for v in modules baseline; do
 		RIG_TIMEOUT=600 "$RIG_DIR/boot.sh" "$v" bench "bench-$mode-$r" "rig.bench=$mode" \
 			migdev.fault_injection=0 >&2 ||
 			die "bench: the $v guest failed"
@@ -76,7 +77,7 @@ function verdict(ok) {
 }
 # A cost of the feature: with / without, against a ceiling.
 function cost(f, label, ceiling,   a, b, r) {
-	a = median("builtin " f); b = median("baseline " f)
+	a = median("modules " f); b = median("baseline " f)
 	if (a == "" || b == "" || b == 0) {
 		missing = missing " " f
 		return
@@ -87,7 +88,7 @@ function cost(f, label, ceiling,   a, b, r) {
 # A cost of the feature in instructions (ns under icount): with - without,
 # against a ceiling.
 function added(f, label, ceiling,   a, b) {
-	a = median("builtin " f); b = median("baseline " f)
+	a = median("modules " f); b = median("baseline " f)
 	if (a == "" || b == "" || b == 0) {
 		missing = missing " " f
 		return
@@ -103,11 +104,11 @@ END {
 	added("transition_ns", "SET RUNNING<->STOP (ns)", 120)
 	added("transition_traced_ns", "SET, vfio events on (ns)", 120)
 	# What tracing itself costs a SET, on either kernel: no target.
-	a = median("builtin transition_traced_ns") - median("builtin transition_ns")
+	a = median("modules transition_traced_ns") - median("modules transition_ns")
 	b = median("baseline transition_traced_ns") - median("baseline transition_ns")
 	row("vfio events on, added per SET (ns)", a, b, "-", "none, reference", "-")
 	cost("qemu_migration_ns", "QEMU live migration, end to end (ns)", "1.01")
-	small = median("builtin devices_small"); large = median("builtin devices_large")
+	small = median("modules devices_small"); large = median("modules devices_large")
 	cost("register_ns_small", "register, " small " devices (ns/dev)", "1.10")
 	cost("register_ns_large", "register, " large " devices (ns/dev)", "1.10")
 	cost("remove_ns_small", "remove, " small " devices (ns/dev)", "1.10")
@@ -115,7 +116,7 @@ END {
 
 	# Flat: what registering costs per device grows no faster from the
 	# small to the large batch with the feature than without it.
-	a1 = median("builtin register_ns_small"); a2 = median("builtin register_ns_large")
+	a1 = median("modules register_ns_small"); a2 = median("modules register_ns_large")
 	b1 = median("baseline register_ns_small"); b2 = median("baseline register_ns_large")
 	if (a1 && a2 && b1 && b2) {
 		ga = sprintf("%.3f", a2 / a1); gb = sprintf("%.3f", b2 / b1)
@@ -125,7 +126,7 @@ END {
 		missing = missing " register_growth"
 
 	# Memory: what the feature adds per device, in bytes.
-	a = median("builtin slab_bytes_per_device"); b = median("baseline slab_bytes_per_device")
+	a = median("modules slab_bytes_per_device"); b = median("baseline slab_bytes_per_device")
 	if (a != "" && b != "") {
 		d = a - b
 		row("slab per device (bytes)", a, b, sprintf("%.3f", a / b), "added " d " < 4096", verdict(d < 4096))
@@ -133,7 +134,7 @@ END {
 		missing = missing " slab_bytes_per_device"
 
 	# Reads, on the kernel with debugfs, against a sysfs attribute.
-	s = median("builtin read_sysfs_ns"); t = median("builtin read_state_ns"); h = median("builtin read_history_ns")
+	s = median("modules read_sysfs_ns"); t = median("modules read_state_ns"); h = median("modules read_history_ns")
 	if (s && t && h && median("baseline read_sysfs_ns")) {
 		row("read sysfs device_api (ns)", s, median("baseline read_sysfs_ns"), sprintf("%.3f", s / median("baseline read_sysfs_ns")), "none, reference", "-")
 		row("read migration/state (ns)", t, "-", sprintf("%.3f", t / s), "vs sysfs <= 2", verdict(t / s <= 2))

@@ -36,8 +36,11 @@ accel()
 	cat "$cache"
 }
 
+# The rig's own kernel, or Debian's (build.sh copies it to vmlinuz).
+kernel=$out/arch/x86/boot/bzImage
+[ ! -f "$out/vmlinuz" ] || kernel=$out/vmlinuz
 qemu=(qemu-system-x86_64 -accel ACCEL -m 1024 -nodefaults -display none
-      -no-reboot -kernel "$out/arch/x86/boot/bzImage" -initrd "$out/initramfs.cpio")
+      -no-reboot -kernel "$kernel" -initrd "$out/initramfs.cpio")
 cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic rig.run=$run rig.plan=$plan $*"
 # Turning the first trace event on makes the kernel record task names on
 # every context switch: it patches __schedule (a static call, and a jump

@@ -9,7 +9,7 @@ set -euo pipefail
 
 packages="build-essential debian-archive-keyring bc flex bison
 	  libelf-dev libssl-dev cpio kmod qemu-system-x86 busybox-static ccache
-	  git xz-utils sparse python3-ply python3-git uuid-dev"
+	  git xz-utils sparse python3-ply python3-git uuid-dev dwarves rsync"
 
 missing=""
 for p in $packages; do

@@ -28,13 +28,13 @@ else
 fi
 xz -dc "$debian_config" >"$out/.config"
 "$SRC/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >"$out/merge_config.log"
-make -s -C "$SRC" O="$out" olddefconfig >/dev/null
+make -s -C "$SRC" O="$out" "${kcc[@]}" olddefconfig >/dev/null
 config_verify "$out" "$frag"
 
 step "distro $name: prepare (log: ${out#$TOP/}/$name.log)"
 kmake()
 {
-	make -C "$SRC" O="$out" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" "$@"
+	make -C "$SRC" O="$out" -j"$JOBS" "${kcc[@]}" "$@"
 }
 kmake prepare >"$out/$name.log" 2>&1 || die "distro $name: make prepare failed, see ${out#$TOP/}/$name.log"
 step "distro $name: drivers/vfio/ samples/vfio-mdev/ with W=1 C=1"

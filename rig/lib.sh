@@ -19,20 +19,22 @@ case "$BASE" in
 	# Debian 12's own kernel: its point release, or its security
 	# suite's newer one.
 	BASE_SUITE="bookworm bookworm-security"
-	# Every variant. The other bases build the option in and as
-	# modules (booted with debugfs on and off), under the kernel's
-	# checkers, and compiled out (baseline); not nodebugfs.
-	VARIANTS="builtin modules nodebugfs debug baseline"
+	# The variants: the series' modules on Debian's kernel with the
+	# option (modules) and without (baseline); the rig's own kernel
+	# with the option built in under the kernel's checkers (debug,
+	# booted with debugfs on and off); 6.1 alone also without
+	# DEBUG_FS at all (nodebugfs).
+	VARIANTS="modules baseline debug nodebugfs"
 	;;
 6.12)
 	# Debian 13's kernel, which Debian 12 has from its security suite.
 	BASE_SUITE=bookworm-security
-	VARIANTS="builtin modules debug baseline"
+	VARIANTS="modules baseline debug"
 	;;
 *)
 	# Mainline as Debian 13 carries it (7.3, then 7.4, ...).
 	BASE_SUITE=trixie-backports
-	VARIANTS="builtin modules debug baseline"
+	VARIANTS="modules baseline debug"
 	case " $BASES " in
 	*" $BASE "*) ;;
 	*)
@@ -41,6 +43,15 @@ case "$BASE" in
 	esac ;;
 esac
 BASE_PACKAGE=linux-source-$BASE
+# Debian's own kernel of the same version, which the modules and baseline
+# guests boot (rig/debian.sh): the image, and the headers for its
+# Module.symvers. ABI stands for the release in the names (resolve.sh).
+# Debian 13 splits the image into the kernel and its modules.
+case "$BASE_SUITE" in
+bookworm*) BASE_KERNEL_PACKAGES="linux-image-ABI-amd64" ;;
+*) BASE_KERNEL_PACKAGES="linux-binary-ABI-amd64 linux-modules-ABI-amd64" ;;
+esac
+BASE_KERNEL_PACKAGES="$BASE_KERNEL_PACKAGES linux-headers-ABI-amd64 linux-headers-ABI-common"
 BUILD=${BUILD:-$TOP/build/$BASE}
 SRC=$BUILD/src
 # The base's series: patches/<base>/series, its patches, its cover letter,
@@ -50,7 +61,7 @@ PATCHES=$TOP/patches/$BASE
 # QEMU 10, the same for every base.
 QEMU_DIR=$TOP/build/qemu
 # Variants whose guests carry QEMU 10 (rig/qemu.sh) and run it.
-QEMU_VARIANTS="builtin baseline"
+QEMU_VARIANTS="modules baseline"
 JOBS=${JOBS:-$(nproc)}
 
 # apt-get options for a private apt under folder $1, with its own
@@ -93,6 +104,32 @@ apt_source()
 	*) echo "deb [signed-by=$keyring] http://deb.debian.org/debian $1 main" ;;
 	esac
 }
+
+# Debian's kernel of this base, as unpack.sh left it in build/<base>/pkg:
+# deb_release, and the paths of its image, its config, its modules and its
+# headers' Module.symvers. Debian 12 keeps the image in /boot and the
+# modules in /lib, Debian 13 both in /usr/lib/modules/<release>/.
+debian_kernel()
+{
+	local pkg=$BUILD/pkg f
+
+	deb_release=$(cat "$BUILD/release.tmp" 2>/dev/null || cat "$BUILD/release" 2>/dev/null) || true
+	deb_config=$pkg/usr/src/linux-headers-$deb_release/.config
+	deb_symvers=$pkg/usr/src/linux-headers-$deb_release/Module.symvers
+	deb_modules=$pkg/lib/modules/$deb_release
+	[ -d "$deb_modules" ] || deb_modules=$pkg/usr/lib/modules/$deb_release
+	deb_image=$pkg/boot/vmlinuz-$deb_release
+	[ -f "$deb_image" ] || deb_image=$deb_modules/vmlinuz
+	for f in "$deb_image" "$deb_config" "$deb_symvers"; do
+		[ -n "$deb_release" ] && [ -f "$f" ] ||
+			die "Debian's kernel ${deb_release:-(none)} of ${BUILD#$TOP/} has no ${f#$pkg}: rm ${BUILD#$TOP/}/version and run again"
+	done
+}
+
+# The compilers of every make in a kernel tree, the same for each: kbuild
+# rebuilds what a different command line built, host tools (objtool)
+# included.
+kcc=(CC="ccache gcc" HOSTCC="ccache gcc")
 
 # ccache keys on absolute paths; relative to the checkout, a fresh clone
 # (as CI makes) hits the cache that an earlier clone filled.
@@ -325,13 +362,24 @@ config_verify()
 	done
 }
 
-# Folder $1 as a copy of the built builtin tree, objects and times, without
-# what its guest made: for kbuild to rebuild only what a change touches.
-copy_builtin()
+# Folder $2 as a copy of the built tree of variant $1, objects and times,
+# without what its guest made: for kbuild to rebuild only what a change
+# touches.
+copy_tree()
 {
-	rm -rf "$1"
-	cp -a "$BUILD/builtin" "$1"
-	rm -rf "$1/modroot" "$1"/console-* "$1"/initramfs.*
+	rm -rf "$2"
+	cp -a "$BUILD/$1" "$2"
+	rm -rf "$2/modroot" "$2"/console-* "$2"/initramfs.*
+}
+
+# Whether variant $1 is the series' modules on Debian's own kernel (or,
+# perpatch, series-check.sh's copy of the modules one).
+is_debian_variant()
+{
+	case "$1" in
+	modules | baseline | perpatch) return 0 ;;
+	esac
+	return 1
 }
 
 # The guests of variants $@ ready to boot, as demo, shell and bench need them.

@@ -6,13 +6,14 @@
 # variant's kernel into build/<base>/modules/mainline/. They compile
 # against that kernel's headers, whose struct vfio_device has the
 # series' one more pointer, which mainline's code never touches. The
-# modules guest loads them after its tests, in place of the series'
-# modules, and runs the same migration on both
+# modules guest (Debian's kernel) loads them after its tests, in place of
+# the series' modules, and runs the same migration on both
 # (rig/guest/mig-outputs.c): migration/state and features must read the
-# same. The guest loads the series' migdev onto mainline's core too (to
-# read ERROR), which holds as long as the kernels build without
-# CONFIG_MODVERSIONS, as tinyconfig leaves them. Only for bases whose
-# mainline has VFIO debugfs (6.12 and later); a no-op on 6.1.
+# same. The series' migdev goes onto mainline's core too (to read ERROR),
+# built here against mainline's core: with CONFIG_MODVERSIONS, as Debian
+# builds, a symbol's CRC covers the core's own structures, which the
+# series changes. Only for bases whose mainline has VFIO debugfs (6.12
+# and later); a no-op on 6.1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,13 +23,15 @@ out=$BUILD/modules/mainline
 rm -rf "$out"
 mkdir -p "$out/src"
 git -C "$SRC" archive base drivers/vfio samples/vfio-mdev | tar -x -C "$out/src"
-# mtty alone of the samples: the others need options this kernel lacks.
-echo 'obj-m += mtty.o' >"$out/src/samples/vfio-mdev/Makefile"
+# mtty and the series' migdev alone of the samples.
+cp "$SRC/samples/vfio-mdev/migdev.c" "$out/src/samples/vfio-mdev/"
+echo 'obj-m += mtty.o migdev.o' >"$out/src/samples/vfio-mdev/Makefile"
 
 step "build mainline's vfio and mtty modules (log: ${out#$TOP/}/build.log)"
 kmake()
 {
-	make -C "$SRC" O="$BUILD/modules" -j"$JOBS" CC="ccache gcc" "$@"
+	make -C "$SRC" O="$BUILD/modules" -j"$JOBS" "${kcc[@]}" \
+	     KERNELRELEASE="$(cat "$BUILD/release")" "$@"
 }
 {
 	kmake M="$out/src/drivers/vfio" modules &&
@@ -38,5 +41,5 @@ kmake()
 for m in vfio vfio_iommu_type1 mdev/mdev; do
 	cp "$out/src/drivers/vfio/$m.ko" "$out/"
 done
-cp "$out/src/samples/vfio-mdev/mtty.ko" "$out/"
+cp "$out/src/samples/vfio-mdev/mtty.ko" "$out/src/samples/vfio-mdev/migdev.ko" "$out/"
 step "built mainline's modules: $(cd "$out" && ls *.ko | tr '\n' ' ')"

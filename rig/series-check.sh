@@ -5,8 +5,8 @@
 # base in build/<base>/bisect/src (a worktree of build/<base>/src): Debian's config
 # compiles drivers/vfio/ and samples/vfio-mdev/ with W=1 and sparse, the
 # series goes in with git am, and Debian's config compiles again, with no
-# new warning. The builtin config builds after each patch, in
-# build/<base>/src. checkpatch and
+# new warning. The series' modules build for Debian's kernel after each
+# patch, in build/<base>/src. checkpatch and
 # kernel-doc read the series and the files it touches.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -59,11 +59,14 @@ result "series git_am_applies"
 git -C "$tree" diff --quiet HEAD "$(git -C "$SRC" rev-parse HEAD)"
 result "series git_am_tree_is_the_tested_tree"
 
-# Bisectability: the builtin config after each patch in turn, in a copy of
-# the builtin tree, with build/<base>/src at that patch's commit: only what
-# the patch changes is rebuilt, then vmlinux and the modules are linked.
-# The tree goes back to the series' head, its files with the times they
-# had, so that the variants' trees do not rebuild them.
+# Bisectability: after each patch in turn, with build/<base>/src at that
+# patch's commit, drivers/vfio/ and samples/vfio-mdev/ as modules for
+# Debian's kernel with the option on (the modules variant's config), in a
+# copy of that variant's tree: only what the patch changes is compiled,
+# and modpost links each module against Debian's symbols. The debug
+# kernel links the whole series built in. The tree goes back to the
+# series' head, its files with the times they had, so that the variants'
+# trees do not rebuild them.
 perpatch=$BUILD/perpatch
 head=$(git -C "$SRC" rev-parse HEAD)
 times=$BUILD/perpatch.times
@@ -77,16 +80,14 @@ else
 			while IFS='|' read -r t f; do touch -d "$t" "$SRC/$f"; done <"$times"
 	}
 	trap restore EXIT
-	copy_builtin "$perpatch"
+	copy_tree modules "$perpatch"
 	n=0
 	for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
 		n=$((n + 1))
 		subject=$(git -C "$SRC" log -1 --format=%s "$c")
-		targets="vmlinux modules"
-		[ "$c" != "$head" ] || targets=
-		src_sync "$c" && cp "$BUILD/builtin/.config" "$perpatch/.config" &&
-			make -s -C "$SRC" O="$perpatch" olddefconfig >/dev/null &&
-			RIG_TARGETS=$targets "$RIG_DIR/build.sh" perpatch >&2
+		src_sync "$c" && cp "$BUILD/modules/.config" "$perpatch/.config" &&
+			make -s -C "$SRC" O="$perpatch" "${kcc[@]}" olddefconfig >/dev/null &&
+			RIG_TARGETS=modules "$RIG_DIR/build.sh" perpatch >&2
 		result "series builds_after_patch_$n" "$subject"
 	done
 	restore

@@ -3,8 +3,9 @@
 # Unpack the base's Debian linux-source package into build/<base>/src as a
 # git repo whose first commit, tagged "base", is the pristine tree.
 #
-# The base's packages (linux-source-<base>, and linux-config-<base> with
-# Debian's configs, for distro.sh) are fetched from its suite at the one
+# The base's packages (linux-source-<base>, linux-config-<base> with
+# Debian's configs, for distro.sh, and Debian's built kernel with its
+# headers, for debian.sh) are fetched from its suite at the one
 # version rig/resolve.sh picks: the newest that every one of them has, or
 # BASE_VERSION. They come through a private apt under build/<base>/apt and
 # are unpacked with dpkg -x into build/<base>/pkg: nothing is installed on
@@ -14,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 apt=$BUILD/apt
-packages="$BASE_PACKAGE linux-config-$BASE"
+packages="$BASE_PACKAGE linux-config-$BASE $BASE_KERNEL_PACKAGES"
 mkdir -p "$BUILD"
 
 apt_private "$apt"
@@ -31,9 +32,11 @@ if ! apt-get "${aptopts[@]}" update >"$BUILD/apt.log" 2>&1; then
 	fi
 	die "apt-get update failed for $BASE_SUITE, see ${BUILD#$TOP/}/apt.log"
 fi
-version=$("$RIG_DIR/resolve.sh" "$BASE_SUITE" "$apt/lists" $packages) || exit 1
+resolved=$("$RIG_DIR/resolve.sh" "$BASE_SUITE" "$apt/lists" $packages) || exit 1
+version=$(echo "$resolved" | head -n 1)
+names=$(echo "$resolved" | tail -n +2 | paste -sd' ')
 
-if [ "$(cat "$BUILD/version" 2>/dev/null)" = "$version" ] &&
+if [ "$(cat "$BUILD/version" 2>/dev/null)" = "$version" ] && [ -s "$BUILD/release" ] &&
    git -C "$SRC" rev-parse -q --verify base >/dev/null 2>&1; then
 	step "base $BASE_PACKAGE $version (Linux $(base_version))"
 	exit 0
@@ -47,17 +50,23 @@ if [ -d "$SRC/.git" ]; then
 	fi
 fi
 
-step "fetch $packages $version from $BASE_SUITE (log: ${BUILD#$TOP/}/apt.log)"
+step "fetch $names $version from $BASE_SUITE (log: ${BUILD#$TOP/}/apt.log)"
 rm -rf "$BUILD/pkg" "$apt/cache/archives"/*.deb
 mkdir -p "$BUILD/pkg"
-(cd "$apt/cache/archives" && apt-get "${aptopts[@]}" download $(printf "%s=$version " $packages)) \
-	>>"$BUILD/apt.log" 2>&1 || die "apt-get could not fetch $packages at $version, see ${BUILD#$TOP/}/apt.log"
+(cd "$apt/cache/archives" && apt-get "${aptopts[@]}" download $(printf "%s=$version " $names)) \
+	>>"$BUILD/apt.log" 2>&1 || die "apt-get could not fetch $names at $version, see ${BUILD#$TOP/}/apt.log"
 for deb in "$apt"/cache/archives/*.deb; do
 	dpkg -x "$deb" "$BUILD/pkg"
 done
 rm -f "$apt"/cache/archives/*.deb
 tarball=$BUILD/pkg/usr/src/$BASE_PACKAGE.tar.xz
 [ -f "$tarball" ] || die "$BASE_PACKAGE $version has no ${tarball#$BUILD/pkg}"
+# Debian's kernel release (6.12.118+deb12-amd64), which its modules are
+# built for and installed under: its headers' folder names it.
+release=$(cd "$BUILD/pkg/usr/src" && ls -d linux-headers-*-amd64 2>/dev/null | sed 's/^linux-headers-//') || true
+[ "$(echo "$release" | wc -w)" = 1 ] || die "Debian's kernel $version in ${BUILD#$TOP/}/pkg has not one linux-headers-*-amd64 (${release:-none})"
+echo "$release" >"$BUILD/release.tmp"
+BUILD=$BUILD debian_kernel || exit 1
 
 step "unpack $BASE_PACKAGE $version"
 # The bisect worktree (series-check.sh) belongs to the old tree.
@@ -81,4 +90,5 @@ GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE \
 	git commit -q -m "base: Debian $BASE_PACKAGE $version ($(base_version))"
 git tag base
 echo "$version" >"$BUILD/version"
+mv "$BUILD/release.tmp" "$BUILD/release"
 step "base $BASE_PACKAGE $version (Linux $(base_version))"
