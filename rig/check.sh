@@ -76,11 +76,10 @@ fi
 results=$BUILD/results.txt
 
 # Guests to boot: variant, test plan, extra kernel arguments. The debug
-# kernel runs the built-in plan too, under its checkers. The bases other
-# than 6.1 build no nodebugfs variant (lib.sh).
+# kernel has the option built in, and is booted with debugfs on and off.
+# The bases other than 6.1 build no nodebugfs variant (lib.sh).
 guests="modules:modules:
 baseline:baseline:
-debug:builtin:panic_on_warn=1
 debug:debugfs-off:debugfs=off
 debug:debug:panic_on_warn=1
 nodebugfs:nodebugfs:"
