@@ -15,7 +15,7 @@ bench:		## what CONFIG_VFIO_DEBUGFS costs: both kernels, side by side, as ratios
 series:	## write out/series/: the series as numbered mails with a cover letter
 	@rig/deps.sh && rig/series.sh
 
-shell:		## boot the builtin guest into an interactive shell
+shell:		## boot the modules guest (Debian's kernel) into an interactive shell
 	@rig/shell.sh
 
 # BASE=6.1 (the default), 6.12 or 7.3 picks the kernel for every target

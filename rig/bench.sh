@@ -44,6 +44,8 @@ for r in $(seq "$rounds"); do
 			migdev.fault_injection=0 >&2 ||
 			die "bench: the $v guest failed"
 		log=$BUILD/$v/console-bench-$mode-$r.log
+		grep -qx 'RIG: migdev fault_injection N' "$log" ||
+			die "bench: migdev's fault injection is not off in the $v guest"
 		grep -q '^BENCH-DONE' "$log" ||
 			die "bench: $v did not finish: $(grep -m1 '^BENCH-ERROR' "$log" || tail -n 1 "$log")"
 		sed -n "s/^BENCH \([a-z0-9_]*\) \(-\{0,1\}[0-9]*\)\$/$v \1 \2/p" "$log" >>"$raw"

@@ -19,7 +19,7 @@ timeout=${RIG_TIMEOUT:-300}
 # KVM is used only once a guest has really booted with it; TCG otherwise.
 accel()
 {
-	local cache=$BUILD/accel
+	local cache=$BUILD/accel${machine[0]:+-microvm}
 
 	if [ -n "${RIG_ACCEL:-}" ]; then
 		echo "$RIG_ACCEL"
@@ -40,7 +40,7 @@ accel()
 # whose ACPI tables give it both CPUs. The rig's own kernel on microvm,
 # whose MP table does, so that it needs no ACPI and no PCI: half of what
 # it would build, and the slowest part of its boot under KASAN.
-if [ -f "$out/vmlinuz" ]; then
+if is_debian_variant "$variant"; then
 	kernel=$out/vmlinuz
 	machine=()
 else

@@ -32,16 +32,16 @@ checked()
 
 # The modules of folders $@ (drivers/vfio, say) of the patched tree, built
 # against Debian's kernel as external modules, from copies in the tree
-# $out at the same paths: what a distro's DKMS would do with the series.
+# $out at the same paths. The copies keep their objects: rsync writes
+# only the files that changed, and kbuild compiles only what they touch.
 # The first folder's symbols are the later ones'.
 debian_modules()
 {
 	local d extra=""
 
 	for d in "$@"; do
-		rm -rf "${out:?}/$d"
 		mkdir -p "$out/$d"
-		cp -a "$SRC/$d/." "$out/$d/"
+		rsync -a "$SRC/$d/" "$out/$d/"
 		checked kmake KERNELRELEASE="$deb_release" M="$out/$d" ${extra:+KBUILD_EXTRA_SYMBOLS=$extra} modules
 		extra=${extra:-$out/$d/Module.symvers}
 	done
@@ -76,12 +76,12 @@ debian_install()
 		m=$(echo "$deps" | head -n 1)
 		deps=$(echo "$deps" | tail -n +2)
 		[ -n "$m" ] && [ ! -f "$root/updates/$m.ko" ] || continue
-		ko=$(find "$deb_modules/kernel" -name "$m.ko*" -o -name "$(echo "$m" | tr _ -).ko*" | head -n 1)
+		ko=$(find "$deb_modules/kernel" \( -name "$m.ko*" -o -name "$(echo "$m" | tr _ -).ko*" \) -print -quit)
 		[ -n "$ko" ] || die "$variant: Debian's $deb_release has no module $m, which the series' modules need"
 		case "$ko" in
 		*.xz) xz -dc "$ko" >"$root/updates/$m.ko" ;;
-		*.zst) zstd -qdc "$ko" >"$root/updates/$m.ko" ;;
-		*) cp "$ko" "$root/updates/$m.ko" ;;
+		*.ko) cp "$ko" "$root/updates/$m.ko" ;;
+		*) die "$variant: Debian's $ko is compressed in a way this rig does not unpack" ;;
 		esac
 		deps=$(printf '%s\n%s' "$deps" "$(modinfo -F depends "$root/updates/$m.ko" | tr ',' '\n')")
 	done
@@ -93,6 +93,14 @@ if is_debian_variant "$variant"; then
 	debian_kernel
 	step "build $variant: the series' modules for Debian's $deb_release (log: ${out#$TOP/}/build.log)"
 	checked kmake KERNELRELEASE="$deb_release" modules_prepare
+	# The layouts the kernel's assembly and inlines see (struct
+	# offsets, page flags, runqueue fields), as Debian's build made
+	# them: the config alone does not prove the tree is Debian's.
+	for f in bounds.h asm-offsets.h rq-offsets.h; do
+		[ -f "$deb_headers/include/generated/$f" ] || continue
+		cmp -s "$deb_headers/include/generated/$f" "$out/include/generated/$f" ||
+			die "$variant: include/generated/$f differs from Debian's $deb_release: the modules would not fit its kernel"
+	done
 	# Debian's symbols and their CRCs, for modpost to check against.
 	cp "$deb_symvers" "$out/Module.symvers"
 	debian_modules drivers/vfio samples/vfio-mdev
@@ -102,7 +110,7 @@ if is_debian_variant "$variant"; then
 	cp "$deb_image" "$out/vmlinuz"
 	mkdir -p "$out/usr"
 	gcc -O2 -o "$out/usr/gen_init_cpio" "$SRC/usr/gen_init_cpio.c"
-	step "built $variant: $(ls "$out/modroot/lib/modules/$deb_release/updates" | sed 's/\.ko$//' | paste -sd' ')"
+	step "built $variant: $(ls "$out/modroot/lib/modules/$deb_release/updates" | sed 's/\.ko$//' | paste -sd' '), with $(gcc -dumpfullversion); Debian's kernel: $(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"/\1/p' "$deb_config")"
 	exit 0
 fi
 

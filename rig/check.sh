@@ -75,16 +75,18 @@ fi
 
 results=$BUILD/results.txt
 
-# Guests to boot: variant, test plan, extra kernel arguments. The debug
-# kernel has the option built in, and is booted with debugfs on and off.
-# The bases other than 6.1 build no nodebugfs variant (lib.sh).
+# Guests to boot: variant, test plan, extra kernel arguments. The rig's
+# own kernels (debug, builtin, nodebugfs) run under the kernel's checkers;
+# builtin is booted with debugfs on and off. The bases other than 6.1
+# build no nodebugfs variant (lib.sh).
 guests="modules:modules:
 baseline:baseline:
-debug:debugfs-off:debugfs=off
 debug:debug:panic_on_warn=1
+builtin:builtin:panic_on_warn=1
+builtin:debugfs-off:debugfs=off
 nodebugfs:nodebugfs:"
 
-# Each result line names its base: "ok 6.12 builtin ...".
+# Each result line names its base: "ok 6.12 debug ...".
 record()
 {
 	sed -u "s/^\(ok\|not ok\|skip\) /\1 $BASE /" | tee -a "$results"
@@ -180,9 +182,10 @@ case "$BASE" in
 	fi ;;
 esac
 
-# The series as a reviewer and a distro take it; needs the modules tree.
-if grep -q "^not ok $BASE modules host build" "$results"; then
-	echo "not ok series host (no modules tree to bisect with)" | record
+# The series as a reviewer and a distro take it; needs the modules and
+# builtin trees.
+if grep -qE "^not ok $BASE (modules|builtin) host build" "$results"; then
+	echo "not ok series host (no modules or builtin tree to bisect with)" | record
 else
 	timed series "$RIG_DIR/series-check.sh" | record
 fi

@@ -4,12 +4,12 @@
 # fragments merged in order, then a check that Kconfig kept every option a
 # fragment asked for.
 #
-# debug, and nodebugfs on 6.1, are the rig's own kernels: tinyconfig, the
-# rig's base, the selftests' own config, the variant's (nodebugfs: the
-# debug fragment, then its own). modules and baseline are the series'
-# modules for Debian's own kernel: its image's config, the selftests'
+# debug, builtin, and nodebugfs on 6.1, are the rig's own kernels:
+# tinyconfig, the rig's base, the selftests' own config, the debug
+# fragment, then builtin's, then nodebugfs'. modules and baseline are the
+# series' modules for Debian's own kernel: its config, the selftests'
 # config, the variant's; their config may differ from Debian's only where
-# it says what those modules hold (debian_config_check).
+# it says what those modules hold (debian_config_diff).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -18,18 +18,17 @@ out=$BUILD/$variant
 tests_config=$SRC/tools/testing/selftests/vfio/config
 [ -f "$RIG_DIR/configs/$variant.config" ] || die "no config fragment for variant '$variant'"
 
-# The options of config $1 that differ from Debian's config $2, beyond
-# the series' option, the samples, what Kconfig reads off the host's
-# tools (Debian 13 builds with gcc 14 and rustc, this host has gcc 12,
-# OpenSSL 3.0 and no bindgen), and the Rust code that then drops out
-# (Debian 13's Rust PHY drivers and DRM panic QR code, which nothing the
-# series builds touches): none may, for the modules to fit the kernel
-# Debian built.
+# The options of config $1 that differ from Debian's config $2 and are
+# not in configs/debian-differs: none may, for the modules to fit the
+# kernel Debian built.
 debian_config_diff()
 {
-	diff <(grep '^CONFIG_' "$2" | sort) <(grep '^CONFIG_' "$1" | sort) |
-		sed -n 's/^[<>] \(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' | sort -u |
-		grep -vxE 'CONFIG_(VFIO_DEBUGFS|SAMPLES|SAMPLE_[A-Z0-9_]+|CC_VERSION_TEXT|[A-Z]*_VERSION|[A-Z_]*VERSION_TEXT|(CC|AS|LD|RUSTC)_(HAS|CAN|IS|OPT)_[A-Z0-9_]+|TOOLS_SUPPORT_[A-Z0-9_]+|GCC_ASM_[A-Z0-9_]+|OPENSSL_SUPPORTS_[A-Z0-9_]+|RUST|RUST_[A-Z_]+|RUSTC_LLVM_[A-Z_]+|[A-Z0-9_]+_RUST_[A-Z_]+|AMCC_QT2025_PHY|DRM_PANIC_SCREEN_QR_[A-Z_]+)' || true
+	local rc=0
+
+	diff <(grep '^CONFIG_' "$2" | sort) <(grep '^CONFIG_' "$1" | sort) >"$out/debian.diff" || rc=$?
+	[ "$rc" -le 1 ] || die "$variant: could not compare its config with Debian's"
+	sed -n 's/^[<>] \(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' "$out/debian.diff" | sort -u |
+		comm -23 - <(grep '^CONFIG_' "$RIG_DIR/configs/debian-differs" | sort)
 }
 
 if is_debian_variant "$variant"; then
@@ -40,12 +39,23 @@ if is_debian_variant "$variant"; then
 	cp "$deb_config" "$out/.config"
 else
 	frags="$RIG_DIR/configs/base.config $tests_config $RIG_DIR/configs/debug.config"
-	# nodebugfs differs from debug in a few options: it starts from a
-	# copy of the built debug tree, for kbuild to rebuild only the
-	# objects that depend on them.
-	if [ "$variant" = nodebugfs ]; then
-		frags="$frags $RIG_DIR/configs/nodebugfs.config"
-		[ ! -f "$BUILD/debug/vmlinux" ] || copy_tree debug "$out"
+	# builtin differs from debug in a few options, nodebugfs from
+	# builtin: each starts from a copy of the tree before it, for kbuild
+	# to rebuild only the objects that depend on them.
+	case "$variant" in
+	builtin)
+		frags="$frags $RIG_DIR/configs/builtin.config"
+		from=debug ;;
+	nodebugfs)
+		frags="$frags $RIG_DIR/configs/builtin.config $RIG_DIR/configs/nodebugfs.config"
+		from=builtin ;;
+	*)	from="" ;;
+	esac
+	if [ -n "$from" ] && [ -f "$BUILD/$from/vmlinux" ]; then
+		copy_tree "$from" "$out"
+		# kbuild leaves the modules of a config before; symbols.sh
+		# must find only this one's.
+		find "$out" -name '*.ko' -delete
 	fi
 	mkdir -p "$out"
 	make -s -C "$SRC" O="$out" "${kcc[@]}" tinyconfig >/dev/null

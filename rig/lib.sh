@@ -21,20 +21,20 @@ case "$BASE" in
 	BASE_SUITE="bookworm bookworm-security"
 	# The variants: the series' modules on Debian's kernel with the
 	# option (modules) and without (baseline); the rig's own kernel
-	# with the option built in under the kernel's checkers (debug,
-	# booted with debugfs on and off); 6.1 alone also without
-	# DEBUG_FS at all (nodebugfs).
-	VARIANTS="modules baseline debug nodebugfs"
+	# under the kernel's checkers with it all as modules (debug) and
+	# built in (builtin, booted with debugfs on and off); 6.1 alone
+	# also without DEBUG_FS at all (nodebugfs).
+	VARIANTS="modules baseline debug builtin nodebugfs"
 	;;
 6.12)
 	# Debian 13's kernel, which Debian 12 has from its security suite.
 	BASE_SUITE=bookworm-security
-	VARIANTS="modules baseline debug"
+	VARIANTS="modules baseline debug builtin"
 	;;
 *)
 	# Mainline as Debian 13 carries it (7.3, then 7.4, ...).
 	BASE_SUITE=trixie-backports
-	VARIANTS="modules baseline debug"
+	VARIANTS="modules baseline debug builtin"
 	case " $BASES " in
 	*" $BASE "*) ;;
 	*)
@@ -44,7 +44,7 @@ case "$BASE" in
 esac
 BASE_PACKAGE=linux-source-$BASE
 # Debian's own kernel of the same version, which the modules and baseline
-# guests boot (rig/debian.sh): the image, and the headers for its
+# guests boot (build.sh): the image, and the headers for its
 # Module.symvers. ABI stands for the release in the names (resolve.sh).
 # Debian 13 splits the image into the kernel and its modules.
 case "$BASE_SUITE" in
@@ -105,23 +105,25 @@ apt_source()
 	esac
 }
 
-# Debian's kernel of this base, as unpack.sh left it in build/<base>/pkg:
-# deb_release, and the paths of its image, its config, its modules and its
-# headers' Module.symvers. Debian 12 keeps the image in /boot and the
-# modules in /lib, Debian 13 both in /usr/lib/modules/<release>/.
+# Debian's kernel of this base, as unpack.sh left it in build/<base>/pkg
+# (release $1, or build/<base>/release): deb_release, and the paths of its
+# image, its config, its modules, its headers and their Module.symvers.
+# Debian 12 keeps the image in /boot and the modules in /lib, Debian 13
+# both in /usr/lib/modules/<release>/.
 debian_kernel()
 {
 	local pkg=$BUILD/pkg f
 
-	deb_release=$(cat "$BUILD/release.tmp" 2>/dev/null || cat "$BUILD/release" 2>/dev/null) || true
-	deb_config=$pkg/usr/src/linux-headers-$deb_release/.config
-	deb_symvers=$pkg/usr/src/linux-headers-$deb_release/Module.symvers
+	deb_release=${1:-$(cat "$BUILD/release" 2>/dev/null || true)}
+	deb_headers=$pkg/usr/src/linux-headers-$deb_release
+	deb_config=$deb_headers/.config
+	deb_symvers=$deb_headers/Module.symvers
 	deb_modules=$pkg/lib/modules/$deb_release
-	[ -d "$deb_modules" ] || deb_modules=$pkg/usr/lib/modules/$deb_release
+	[ -d "$deb_modules/kernel" ] || deb_modules=$pkg/usr/lib/modules/$deb_release
 	deb_image=$pkg/boot/vmlinuz-$deb_release
 	[ -f "$deb_image" ] || deb_image=$deb_modules/vmlinuz
-	for f in "$deb_image" "$deb_config" "$deb_symvers"; do
-		[ -n "$deb_release" ] && [ -f "$f" ] ||
+	for f in "$deb_image" "$deb_config" "$deb_symvers" "$deb_modules/kernel"; do
+		[ -n "$deb_release" ] && [ -e "$f" ] ||
 			die "Debian's kernel ${deb_release:-(none)} of ${BUILD#$TOP/} has no ${f#$pkg}: rm ${BUILD#$TOP/}/version and run again"
 	done
 }

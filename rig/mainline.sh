@@ -10,9 +10,9 @@
 # the series' modules, and runs the same migration on both
 # (rig/guest/mig-outputs.c): migration/state and features must read the
 # same. The series' migdev goes onto mainline's core too (to read ERROR),
-# built here against mainline's core: with CONFIG_MODVERSIONS, as Debian
-# builds, a symbol's CRC covers the core's own structures, which the
-# series changes. Only for bases whose mainline has VFIO debugfs (6.12
+# built here against mainline's core: where Debian builds with
+# CONFIG_MODVERSIONS (6.12), a symbol's CRC covers the core's own
+# structures, which the series changes. Only for bases whose mainline has VFIO debugfs (6.12
 # and later); a no-op on 6.1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

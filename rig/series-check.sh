@@ -62,11 +62,12 @@ result "series git_am_tree_is_the_tested_tree"
 # Bisectability: after each patch in turn, with build/<base>/src at that
 # patch's commit, drivers/vfio/ and samples/vfio-mdev/ as modules for
 # Debian's kernel with the option on (the modules variant's config), in a
-# copy of that variant's tree: only what the patch changes is compiled,
-# and modpost links each module against Debian's symbols. The debug
-# kernel links the whole series built in. The tree goes back to the
-# series' head, its files with the times they had, so that the variants'
-# trees do not rebuild them.
+# copy of that variant's tree, modpost linking each module against
+# Debian's symbols; and the same folders built in, in a copy of the
+# builtin tree (the builtin kernel links the whole series). Only what the
+# patch changes is compiled. The tree goes back to the series' head, its
+# files with the times they had, so that the variants' trees do not
+# rebuild them.
 perpatch=$BUILD/perpatch
 head=$(git -C "$SRC" rev-parse HEAD)
 times=$BUILD/perpatch.times
@@ -81,13 +82,18 @@ else
 	}
 	trap restore EXIT
 	copy_tree modules "$perpatch"
+	rm -rf "$perpatch/mainline"
+	copy_tree builtin "$perpatch-builtin"
 	n=0
 	for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
 		n=$((n + 1))
 		subject=$(git -C "$SRC" log -1 --format=%s "$c")
 		src_sync "$c" && cp "$BUILD/modules/.config" "$perpatch/.config" &&
 			make -s -C "$SRC" O="$perpatch" "${kcc[@]}" olddefconfig >/dev/null &&
-			RIG_TARGETS=modules "$RIG_DIR/build.sh" perpatch >&2
+			RIG_TARGETS=modules "$RIG_DIR/build.sh" perpatch >&2 &&
+			cp "$BUILD/builtin/.config" "$perpatch-builtin/.config" &&
+			make -s -C "$SRC" O="$perpatch-builtin" "${kcc[@]}" olddefconfig >/dev/null &&
+			RIG_TARGETS="drivers/vfio/ samples/vfio-mdev/" "$RIG_DIR/build.sh" perpatch-builtin >&2
 		result "series builds_after_patch_$n" "$subject"
 	done
 	restore

@@ -5,7 +5,7 @@
 #
 # The base's packages (linux-source-<base>, linux-config-<base> with
 # Debian's configs, for distro.sh, and Debian's built kernel with its
-# headers, for debian.sh) are fetched from its suite at the one
+# headers, for the modules and baseline variants) are fetched from its suite at the one
 # version rig/resolve.sh picks: the newest that every one of them has, or
 # BASE_VERSION. They come through a private apt under build/<base>/apt and
 # are unpacked with dpkg -x into build/<base>/pkg: nothing is installed on
@@ -24,7 +24,7 @@ for s in $BASE_SUITE; do
 done >"$apt/sources.list"
 if ! apt-get "${aptopts[@]}" update >"$BUILD/apt.log" 2>&1; then
 	# Offline, a tree already unpacked is still what it was.
-	if [ -z "${BASE_VERSION:-}" ] && [ -s "$BUILD/version" ] &&
+	if [ -z "${BASE_VERSION:-}" ] && [ -s "$BUILD/version" ] && [ -s "$BUILD/release" ] &&
 	   git -C "$SRC" rev-parse -q --verify base >/dev/null 2>&1; then
 		echo "rig: warning: apt-get update failed for $BASE_SUITE (${BUILD#$TOP/}/apt.log); using the tree unpacked before" >&2
 		step "base $BASE_PACKAGE $(cat "$BUILD/version") (Linux $(base_version))"
@@ -51,6 +51,8 @@ if [ -d "$SRC/.git" ]; then
 fi
 
 step "fetch $names $version from $BASE_SUITE (log: ${BUILD#$TOP/}/apt.log)"
+# From here the tree is not the version it was until the new one is in.
+rm -f "$BUILD/version" "$BUILD/release"
 rm -rf "$BUILD/pkg" "$apt/cache/archives"/*.deb
 mkdir -p "$BUILD/pkg"
 (cd "$apt/cache/archives" && apt-get "${aptopts[@]}" download $(printf "%s=$version " $names)) \
@@ -65,8 +67,7 @@ tarball=$BUILD/pkg/usr/src/$BASE_PACKAGE.tar.xz
 # built for and installed under: its headers' folder names it.
 release=$(cd "$BUILD/pkg/usr/src" && ls -d linux-headers-*-amd64 2>/dev/null | sed 's/^linux-headers-//') || true
 [ "$(echo "$release" | wc -w)" = 1 ] || die "Debian's kernel $version in ${BUILD#$TOP/}/pkg has not one linux-headers-*-amd64 (${release:-none})"
-echo "$release" >"$BUILD/release.tmp"
-BUILD=$BUILD debian_kernel || exit 1
+debian_kernel "$release"
 
 step "unpack $BASE_PACKAGE $version"
 # The bisect worktree (series-check.sh) belongs to the old tree.
@@ -90,5 +91,5 @@ GIT_AUTHOR_DATE=$SERIES_DATE GIT_COMMITTER_DATE=$SERIES_DATE \
 	git commit -q -m "base: Debian $BASE_PACKAGE $version ($(base_version))"
 git tag base
 echo "$version" >"$BUILD/version"
-mv "$BUILD/release.tmp" "$BUILD/release"
+echo "$release" >"$BUILD/release"
 step "base $BASE_PACKAGE $version (Linux $(base_version))"
