@@ -372,6 +372,10 @@ copy_tree()
 	rm -rf "$2"
 	cp -a "$BUILD/$1" "$2"
 	rm -rf "$2/modroot" "$2"/console-* "$2"/initramfs.*
+	# objtool's build records its folder's absolute path; a copy that
+	# kept the old one would rebuild objtool, and with it every object.
+	grep -rlF "$BUILD/$1/" "$2/tools" --include='.*.cmd' --include='*.d' 2>/dev/null |
+		xargs -r sed -i "s|$BUILD/$1/|$2/|g"
 }
 
 # Whether variant $1 is the series' modules on Debian's own kernel (or,
