@@ -134,8 +134,12 @@ debian_kernel()
 kcc=(CC="ccache gcc" HOSTCC="ccache gcc")
 
 # ccache keys on absolute paths; relative to the checkout, a fresh clone
-# (as CI makes) hits the cache that an earlier clone filled.
+# (as CI makes) hits the cache that an earlier clone filled. With -g
+# (Debian's config) it also keys on the directory make runs in, the
+# clone's own, unless told not to: the debug info of a hit then names the
+# clone that filled the cache, which nothing here reads.
 export CCACHE_BASEDIR=$TOP
+export CCACHE_NOHASHDIR=1
 
 # Start of the whole run, shared with child scripts so elapsed times add up.
 export RIG_T0=${RIG_T0:-$(date +%s)}
