@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# distro.sh NAME: configure the tree in build/src (or $SRC) the way Debian
+# distro.sh NAME: configure build/<base>/src, as it is, the way Debian
 # does for amd64, plus configs/distro.config, and compile drivers/vfio/ and
 # samples/vfio-mdev/ with W=1 and sparse. Leaves, in build/<base>/distro/:
 # NAME.warnings, every compiler and sparse warning without line numbers

@@ -1,18 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # series-check.sh: what a reviewer and a distro kernel team check on
-# out/series, one "ok|not ok series|distro CHECK" line each. On a pristine
-# base in build/<base>/bisect/src (a worktree of build/<base>/src): Debian's config
+# out/series, one "ok|not ok series|distro CHECK" line each. In
+# build/<base>/src, taken back to the pristine base: Debian's config
 # compiles drivers/vfio/ and samples/vfio-mdev/ with W=1 and sparse, the
-# series goes in with git am, and Debian's config compiles again, with no
-# new warning. The series' modules build for Debian's kernel after each
-# patch, in build/<base>/src. checkpatch and
-# kernel-doc read the series and the files it touches.
+# series goes in with git am, the series' modules build for Debian's
+# kernel after each patch, and at the series' head Debian's config
+# compiles again, with no new warning. checkpatch and kernel-doc read the
+# series and the files it touches.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-bisect=$BUILD/bisect
-tree=$bisect/src
+distro=$BUILD/distro
 series=$TOP/out/series/$BASE
 
 result()	# result NAME DETAIL: ok when the last command succeeded
@@ -41,23 +40,41 @@ done)
 result "series authored_by_git_identity" "${ident%% <*}, signoff ${SIGNOFF:-0}"
 [ -z "$bad" ] || echo "$bad" | sed 's/^/#   /'
 
-# A pristine base to apply to: the unpacked tarball, as a second worktree.
-if [ ! -d "$tree" ]; then
-	step "worktree ${tree#$TOP/} at base" >&2
-	mkdir -p "$bisect"
-	git -C "$SRC" worktree add -q --detach "$tree" base
+# The rest works in build/<base>/src itself, which must hold the series
+# and nothing else: it goes to the base, through each patch, and back to
+# the series' head, its files with the times they had, so that the
+# variants' trees do not rebuild them.
+head=$(git -C "$SRC" rev-parse HEAD)
+times=$BUILD/perpatch.times
+edits=$(src_changes)
+if [ -n "$edits" ]; then
+	for name in "series pristine_base" "distro base_compiles" "series git_am_applies" \
+		    "series builds_after_each_patch"; do
+		echo "not ok $name # ${SRC#$TOP/} has edits not in the repo"
+	done
+	exit 1
 fi
-git -C "$tree" am --abort >/dev/null 2>&1
-git -C "$tree" checkout -q -f --detach base && git -C "$tree" clean -qfdx
+git -C "$SRC" diff --name-only base HEAD | (cd "$SRC" && xargs -r stat -c '%y|%n') >"$times"
+restore()
+{
+	git -C "$SRC" am --abort >/dev/null 2>&1
+	src_sync "$head" &&
+		while IFS='|' read -r t f; do touch -d "$t" "$SRC/$f"; done <"$times"
+}
+trap restore EXIT
+
+# A pristine base: the unpacked tarball, as the tree recorded it.
+src_sync base && [ -z "$(src_changes)" ]
 result "series pristine_base"
 
-BUILD=$bisect SRC=$tree "$RIG_DIR/distro.sh" base >&2
-result "distro base_compiles" "$(cat "$bisect/distro/base.modules" 2>/dev/null | wc -l) modules"
+"$RIG_DIR/distro.sh" base >&2
+result "distro base_compiles" "$(cat "$distro/base.modules" 2>/dev/null | wc -l) modules"
 
-sed 's|^|'"$series"'/|' "$series/series" | xargs git -C "$tree" am -q >&2
+sed 's|^|'"$series"'/|' "$series/series" | xargs git -C "$SRC" am -q >&2
 result "series git_am_applies"
-git -C "$tree" diff --quiet HEAD "$(git -C "$SRC" rev-parse HEAD)"
+git -C "$SRC" diff --quiet HEAD "$head"
 result "series git_am_tree_is_the_tested_tree"
+git -C "$SRC" am --abort >/dev/null 2>&1
 
 # Bisectability: after each patch in turn, with build/<base>/src at that
 # patch's commit, drivers/vfio/ and samples/vfio-mdev/ as modules for
@@ -65,51 +82,38 @@ result "series git_am_tree_is_the_tested_tree"
 # copy of that variant's tree, modpost linking each module against
 # Debian's symbols; and the same folders built in, in a copy of the
 # builtin tree (the builtin kernel links the whole series). Only what the
-# patch changes is compiled. The tree goes back to the series' head, its
-# files with the times they had, so that the variants' trees do not
-# rebuild them.
+# patch changes is compiled.
 perpatch=$BUILD/perpatch
-head=$(git -C "$SRC" rev-parse HEAD)
-times=$BUILD/perpatch.times
-if [ -n "$(src_changes)" ]; then
-	echo "not ok series builds_after_each_patch # ${SRC#$TOP/} has edits not in the repo"
-else
-	git -C "$SRC" diff --name-only base HEAD | (cd "$SRC" && xargs -r stat -c '%y|%n') >"$times"
-	restore()
-	{
-		src_sync "$head" &&
-			while IFS='|' read -r t f; do touch -d "$t" "$SRC/$f"; done <"$times"
-	}
-	trap restore EXIT
-	copy_tree modules "$perpatch"
-	rm -rf "$perpatch/mainline"
-	copy_tree builtin "$perpatch-builtin"
-	n=0
-	for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
-		n=$((n + 1))
-		subject=$(git -C "$SRC" log -1 --format=%s "$c")
-		src_sync "$c" && cp "$BUILD/modules/.config" "$perpatch/.config" &&
-			make -s -C "$SRC" O="$perpatch" "${kcc[@]}" olddefconfig >/dev/null &&
-			RIG_TARGETS=modules "$RIG_DIR/build.sh" perpatch >&2 &&
-			cp "$BUILD/builtin/.config" "$perpatch-builtin/.config" &&
-			make -s -C "$SRC" O="$perpatch-builtin" "${kcc[@]}" olddefconfig >/dev/null &&
-			RIG_TARGETS="drivers/vfio/ samples/vfio-mdev/" "$RIG_DIR/build.sh" perpatch-builtin >&2
-		result "series builds_after_patch_$n" "$subject"
-	done
-	restore
-	trap - EXIT
-fi
+copy_tree modules "$perpatch"
+rm -rf "$perpatch/mainline"
+copy_tree builtin "$perpatch-builtin"
+n=0
+for c in $(git -C "$SRC" rev-list --reverse "base..$head"); do
+	n=$((n + 1))
+	subject=$(git -C "$SRC" log -1 --format=%s "$c")
+	src_sync "$c" && cp "$BUILD/modules/.config" "$perpatch/.config" &&
+		make -s -C "$SRC" O="$perpatch" "${kcc[@]}" olddefconfig >/dev/null &&
+		RIG_TARGETS=modules "$RIG_DIR/build.sh" perpatch >&2 &&
+		cp "$BUILD/builtin/.config" "$perpatch-builtin/.config" &&
+		make -s -C "$SRC" O="$perpatch-builtin" "${kcc[@]}" olddefconfig >/dev/null &&
+		RIG_TARGETS="drivers/vfio/ samples/vfio-mdev/" "$RIG_DIR/build.sh" perpatch-builtin >&2
+	result "series builds_after_patch_$n" "$subject"
+done
+restore
+trap - EXIT
+[ "$(git -C "$SRC" rev-parse HEAD)" = "$head" ] && [ -z "$(src_changes)" ]
+result "series tree_back_at_head"
 
-BUILD=$bisect SRC=$tree "$RIG_DIR/distro.sh" series >&2
-result "distro series_compiles" "$(cat "$bisect/distro/series.modules" 2>/dev/null | wc -l) modules"
+"$RIG_DIR/distro.sh" series >&2
+result "distro series_compiles" "$(cat "$distro/series.modules" 2>/dev/null | wc -l) modules"
 for m in drivers/vfio/vfio drivers/vfio/pci/vfio-pci drivers/vfio/pci/mlx5/mlx5-vfio-pci \
 	 drivers/vfio/pci/hisilicon/hisi-acc-vfio-pci samples/vfio-mdev/migdev; do
-	grep -qxF "$m" "$bisect/distro/series.modules"
+	grep -qxF "$m" "$distro/series.modules"
 	result "distro builds $m"
 done
-new=$(comm -13 "$bisect/distro/base.warnings" "$bisect/distro/series.warnings")
+new=$(comm -13 "$distro/base.warnings" "$distro/series.warnings")
 [ -z "$new" ]
-result "distro no_new_warnings_w1_sparse" "$(wc -l <"$bisect/distro/series.warnings") warnings, as in the base"
+result "distro no_new_warnings_w1_sparse" "$(wc -l <"$distro/series.warnings") warnings, as in the base"
 [ -z "$new" ] || echo "$new" | sed 's/^/#   /'
 
 # checkpatch, with Debian's python3 for its SPDX check. When spdxcheck.py
@@ -142,20 +146,23 @@ covered()	# covered PATCH: every file it adds is in a VFIO section
 				if (p == f || (p ~ /\/$/ && index(f, p) == 1))
 					found = 1
 			}
-			END { exit !(found && !excluded) }' "$tree/MAINTAINERS" || return 1
+			END { exit !(found && !excluded) }' "$SRC/MAINTAINERS" || return 1
 	done
 }
+# One run per patch (the selftests' alone takes 20 s): its findings are
+# the lines that start with a level, its figures the "total:" line.
 for p in $(cat "$series/series"); do
-	out=$(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict $nosignoff --no-summary --terse "$series/$p" 2>&1)
-	counts=$(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict $nosignoff "$series/$p" 2>&1 | sed -n 's/^total: //p')
+	out=$(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict $nosignoff "$series/$p" 2>&1)
+	counts=$(echo "$out" | sed -n 's/^total: //p')
+	found=$(echo "$out" | grep -E '^(ERROR|WARNING|CHECK):')
 	maint='does MAINTAINERS need updating?'
-	if echo "$out" | grep -qF "$maint" && covered "$series/$p"; then
-		out=$(echo "$out" | grep -vF "$maint")
+	if echo "$found" | grep -qF "$maint" && covered "$series/$p"; then
+		found=$(echo "$found" | grep -vF "$maint")
 		counts="$counts; MAINTAINERS already covers the files it adds"
 	fi
-	! echo "$out" | grep -qE ': (ERROR|WARNING|CHECK):'
+	[ -n "$counts" ] && [ -z "$found" ]
 	result "series checkpatch_strict ${p%%-*}" "$counts"
-	echo "$out" | grep -E ': (ERROR|WARNING|CHECK):' | sed 's/^/#   /'
+	[ -z "$found" ] || echo "$found" | sed 's/^/#   /'
 done
 
 # kernel-doc: nothing on the files the series adds, nothing new on those
@@ -166,9 +173,9 @@ for f in $(git -C "$SRC" diff --name-only base HEAD -- '*.c' '*.h'); do
 	now=$(cd "$SRC" && scripts/kernel-doc -none "$f" 2>&1 | sed -E 's/:[0-9]+([: ])/:\1/; s/line [0-9]+/line N/' | sort -u)
 	before=""
 	if git -C "$SRC" cat-file -e "base:$f" 2>/dev/null; then
-		before=$(cd "$tree" && git show "base:$f" >"$bisect/kdoc.tmp" &&
-			 scripts/kernel-doc -none "$bisect/kdoc.tmp" 2>&1 |
-			 sed -E "s|$bisect/kdoc.tmp|$f|; s/:[0-9]+([: ])/:\1/; s/line [0-9]+/line N/" | sort -u)
+		before=$(cd "$SRC" && git show "base:$f" >"$distro/kdoc.tmp" &&
+			 scripts/kernel-doc -none "$distro/kdoc.tmp" 2>&1 |
+			 sed -E "s|$distro/kdoc.tmp|$f|; s/:[0-9]+([: ])/:\1/; s/line [0-9]+/line N/" | sort -u)
 	fi
 	new=$(comm -13 <(echo "$before") <(echo "$now") | sed '/^$/d')
 	[ -z "$new" ]

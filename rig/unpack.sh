@@ -70,8 +70,9 @@ release=$(cd "$BUILD/pkg/usr/src" && ls -d linux-headers-*-amd64 2>/dev/null | s
 debian_kernel "$release"
 
 step "unpack $BASE_PACKAGE $version"
-# The bisect worktree (series-check.sh) belongs to the old tree.
-rm -rf "$SRC" "$BUILD/src.tmp" "$BUILD/version" "$BUILD/bisect"
+# The distro build and the old layout's bisect worktree belong to the
+# old tree.
+rm -rf "$SRC" "$BUILD/src.tmp" "$BUILD/version" "$BUILD/distro" "$BUILD/bisect"
 mkdir -p "$BUILD/src.tmp"
 # -m: every file newer than the objects built from the tree before, so
 # that kbuild rebuilds them all (ccache keeps what did not change cheap).
