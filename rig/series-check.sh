@@ -80,23 +80,18 @@ git -C "$SRC" am --abort >/dev/null 2>&1
 # patch's commit, drivers/vfio/ and samples/vfio-mdev/ as modules for
 # Debian's kernel with the option on (the modules variant's config), in a
 # copy of that variant's tree, modpost linking each module against
-# Debian's symbols; and the same folders built in, in a copy of the
-# builtin tree (the builtin kernel links the whole series). Only what the
-# patch changes is compiled.
+# Debian's symbols. Only what the patch changes is compiled. Built in,
+# the series is compiled and linked whole by the builtin variant.
 perpatch=$BUILD/perpatch
 copy_tree modules "$perpatch"
 rm -rf "$perpatch/mainline"
-copy_tree builtin "$perpatch-builtin"
 n=0
 for c in $(git -C "$SRC" rev-list --reverse "base..$head"); do
 	n=$((n + 1))
 	subject=$(git -C "$SRC" log -1 --format=%s "$c")
 	src_sync "$c" && cp "$BUILD/modules/.config" "$perpatch/.config" &&
 		make -s -C "$SRC" O="$perpatch" "${kcc[@]}" olddefconfig >/dev/null &&
-		RIG_TARGETS=modules "$RIG_DIR/build.sh" perpatch >&2 &&
-		cp "$BUILD/builtin/.config" "$perpatch-builtin/.config" &&
-		make -s -C "$SRC" O="$perpatch-builtin" "${kcc[@]}" olddefconfig >/dev/null &&
-		RIG_TARGETS="drivers/vfio/ samples/vfio-mdev/" "$RIG_DIR/build.sh" perpatch-builtin >&2
+		RIG_TARGETS=modules "$RIG_DIR/build.sh" perpatch >&2
 	result "series builds_after_patch_$n" "$subject"
 done
 restore
