@@ -18,6 +18,8 @@ debian_config=$TOP/build/$BASE/pkg/usr/src/linux-config-$BASE/config.amd64_none_
 
 frag=$out/distro.config
 mkdir -p "$out"
+# A build that dies leaves nothing of an earlier one to compare.
+rm -f "$out/$name.warnings" "$out/$name.modules"
 # A base without the series lacks migdev, and 6.1 the option too.
 grep -q '^config VFIO_DEBUGFS$' "$SRC/drivers/vfio/Kconfig" || drop="-e VFIO_DEBUGFS"
 grep -q '^config SAMPLE_VFIO_MDEV_MIGDEV$' "$SRC/samples/Kconfig" || drop="${drop:-} -e MIGDEV"
@@ -40,7 +42,7 @@ kmake prepare >"$out/$name.log" 2>&1 || die "distro $name: make prepare failed, 
 step "distro $name: drivers/vfio/ samples/vfio-mdev/ with W=1 C=1"
 # C=1 checks what is compiled; a clean of the two folders makes that all.
 kmake -s clean M=drivers/vfio >/dev/null 2>&1 || true
-find "$out/drivers/vfio" "$out/samples/vfio-mdev" -name '*.o' -delete 2>/dev/null || true
+find "$out/drivers/vfio" "$out/samples/vfio-mdev" \( -name '*.o' -o -name '*.mod' \) -delete 2>/dev/null || true
 kmake W=1 C=1 drivers/vfio/ samples/vfio-mdev/ >>"$out/$name.log" 2>&1 ||
 	die "distro $name: compile failed, see ${out#$TOP/}/$name.log"
 

@@ -137,7 +137,8 @@ kcc=(CC="ccache gcc" HOSTCC="ccache gcc")
 # (as CI makes) hits the cache that an earlier clone filled. With -g
 # (Debian's config) it also keys on the directory make runs in, the
 # clone's own, unless told not to: the debug info of a hit then names the
-# clone that filled the cache, which nothing here reads.
+# build directory that filled the cache, which nothing here reads (the
+# guests' modules are stripped of it).
 export CCACHE_BASEDIR=$TOP
 export CCACHE_NOHASHDIR=1
 
@@ -339,7 +340,7 @@ src_sync()
 {
 	local stale
 
-	git -C "$SRC" reset -q "$1"
+	git -C "$SRC" reset -q "$1" || return
 	stale=$(git -C "$SRC" diff --name-only)
 	[ -z "$stale" ] || git -C "$SRC" checkout -q -- $stale
 	git -C "$SRC" clean -qfdx
