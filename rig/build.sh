@@ -41,7 +41,12 @@ debian_modules()
 
 	for d in "$@"; do
 		mkdir -p "$out/$d"
-		rsync -a "$SRC/$d/" "$out/$d/"
+		# --delete: a file that a later patch adds must not linger in
+		# the per-patch tree; the build's own products stay.
+		rsync -a --delete --filter='P *.o' --filter='P .*.cmd' --filter='P *.ko' \
+			--filter='P *.mod' --filter='P *.mod.c' --filter='P *.a' \
+			--filter='P Module.symvers' --filter='P modules.order' \
+			"$SRC/$d/" "$out/$d/"
 		checked kmake KERNELRELEASE="$deb_release" M="$out/$d" ${extra:+KBUILD_EXTRA_SYMBOLS=$extra} modules
 		extra=${extra:-$out/$d/Module.symvers}
 	done

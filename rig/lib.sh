@@ -342,8 +342,8 @@ src_sync()
 
 	git -C "$SRC" reset -q "$1" || return
 	stale=$(git -C "$SRC" diff --name-only)
-	[ -z "$stale" ] || git -C "$SRC" checkout -q -- $stale
-	git -C "$SRC" clean -qfdx
+	{ [ -z "$stale" ] || git -C "$SRC" checkout -q -- $stale; } &&
+		git -C "$SRC" clean -qfdx
 }
 
 # The options the config fragments $@ ask for, as OPTION=value; the last
