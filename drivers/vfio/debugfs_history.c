@@ -1,136 +1,262 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * VFIO debugfs, migration/history: the last migration state changes that
- * userspace asked for, each with the arcs its driver took, kept by the core
- * so that they can be read while a driver is stuck in one, and after a
- * failed migration.
+ * VFIO debugfs, migration/history: the last events of a device with
+ * migration support, kept by the core so that they can be read while a
+ * driver is stuck, and after a failed migration: each migration state
+ * change userspace asked for (SET) with the arcs its driver took, the
+ * first open and last close of the device, VFIO_DEVICE_RESET, and the
+ * errors drivers report on the migration data fd.
  *
  * A SET is recorded in three steps: vfio_mig_history_begin() before the
  * core calls into the driver, vfio_mig_history_arc() each time the driver
  * asks vfio_mig_get_next_state() for its next arc (under the driver's own
  * state lock, so the arc's start is the driver's exact state), and
- * vfio_mig_history_end() with what the ioctl returns. None of them calls
- * into the driver or takes a driver lock; the history's spinlock is held
- * only to copy a few fields.
+ * vfio_mig_history_end() with what the driver and the ioctl returned. A
+ * reset takes the first and last step; the other events one. None of
+ * them calls into the driver or takes a driver lock; the history's
+ * spinlock is held only to copy a few fields.
  */
 
 #include <linux/debugfs.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/sched.h>
-#include <linux/sched/clock.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/time.h>
 #include <linux/timekeeping.h>
 #include <linux/vfio.h>
 
 #include "vfio.h"
 
-/* Transitions kept per device; documented in debugfs-vfio-history. */
+/* Records kept per device; documented in debugfs-vfio-history. */
 #define VFIO_MIG_HISTORY_LEN	32
 /*
- * Arcs kept per transition: the longest path through the core's FSM is 4
- * arcs (RESUMING to PRE_COPY: STOP, RUNNING_P2P, RUNNING, PRE_COPY). A
- * driver that takes more shows ">..." after the first 4.
+ * Arcs kept per SET: the longest path through the core's FSM is 4 arcs
+ * (RESUMING to PRE_COPY: STOP, RUNNING_P2P, RUNNING, PRE_COPY). A driver
+ * that takes more shows ">..." after the first 4.
  */
 #define VFIO_MIG_ARCS_MAX	4
 
-/* One VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET. */
-struct vfio_mig_transition {
-	u64 seq;		/* 1 for the device's first transition */
-	u64 start_ns;		/* local_clock(), the printk clock */
-	/*
-	 * ktime_get_ns() at the start; once done, the duration. One field
-	 * for both keeps a record at 64 bytes and the ring at 2 KiB.
-	 */
-	u64 mono_ns;
+/* Flags of a record */
+#define VFIO_MIG_DONE		BIT(0)	/* its end is recorded */
+#define VFIO_MIG_UNASKED	BIT(1)	/* the driver was not where the last SET left it */
+#define VFIO_MIG_EXITING	BIT(2)	/* a close by a process that was exiting */
+
+/* One event; the order packs it into 96 bytes. */
+struct vfio_mig_record {
+	u64 seq;		/* 1 for the device's first event */
+	u64 wall_ns;		/* CLOCK_REALTIME at the start */
+	u64 start_ns;		/* ktime_get_ns() at the start */
+	u64 duration_ns;	/* once done */
+	u32 arc_us[VFIO_MIG_ARCS_MAX];	/* when each arc began, from the start */
+	int driver;		/* what the driver returned, 0 or -errno */
 	int result;		/* what the ioctl returned, 0 or -errno */
-	bool done;
-	u8 to;			/* as userspace asked, U8_MAX if larger */
+	int exit_code;		/* a close while exiting: the task's exit_code */
+	pid_t tgid;
+	pid_t pid;
+	u8 event;		/* enum vfio_mig_event */
+	u8 flags;
+	u8 to;			/* as userspace asked, U8_MAX - 1 if larger */
+	u8 left;		/* where a SET left the device */
 	u8 arcs;		/* arcs the driver started, up to U8_MAX */
 	/* path[0]: the state the first arc left; path[i]: where arc i led */
 	u8 path[VFIO_MIG_ARCS_MAX + 1];
-	pid_t tgid;
-	pid_t pid;
 	char comm[TASK_COMM_LEN];
 };
 
-/*
- * A device's history. The ring comes with the device's first transition:
- * most devices never migrate, and need not carry it.
- */
-struct vfio_mig_history {
-	spinlock_t lock;	/* protects all below */
-	u64 count;		/* transitions since registration */
-	u64 failures;
-	struct list_head requests;	/* SETs in progress */
-	struct vfio_mig_transition *ring;	/* VFIO_MIG_HISTORY_LEN */
+/* The memory figure in debugfs-vfio-history: 32 records, 3 KiB a device. */
+static_assert(sizeof(struct vfio_mig_record) == 96);
+
+static const char * const vfio_mig_event_names[] = {
+	[VFIO_MIG_EVENT_SET] = "set",
+	[VFIO_MIG_EVENT_OPEN] = "open",
+	[VFIO_MIG_EVENT_CLOSE] = "close",
+	[VFIO_MIG_EVENT_RESET] = "reset",
+	[VFIO_MIG_EVENT_READ] = "read",
+	[VFIO_MIG_EVENT_WRITE] = "write",
 };
 
-static struct vfio_mig_transition *
-vfio_mig_history_slot(struct vfio_mig_transition *ring, u64 seq)
+static struct vfio_mig_record *
+vfio_mig_history_slot(struct vfio_mig_record *ring, u64 seq)
 {
 	BUILD_BUG_ON(!is_power_of_2(VFIO_MIG_HISTORY_LEN));
 	return &ring[(seq - 1) & (VFIO_MIG_HISTORY_LEN - 1)];
 }
 
-/* Give @h its ring, once; false when there is no memory for it. */
-static bool vfio_mig_history_alloc_ring(struct vfio_mig_history *h)
-{
-	struct vfio_mig_transition *ring;
-
-	ring = kcalloc(VFIO_MIG_HISTORY_LEN, sizeof(*ring), GFP_KERNEL);
-	if (!ring)
-		return false;
-	spin_lock(&h->lock);
-	if (!h->ring) {
-		WRITE_ONCE(h->ring, ring);
-		ring = NULL;
-	}
-	spin_unlock(&h->lock);
-	/* NULL, or the ring of a transition that started at the same time. */
-	kfree(ring);
-	return true;
-}
-
-/**
- * vfio_mig_history_begin - record a migration state change as it starts
- * @vdev: the device
- * @req: the caller's handle for the change, until vfio_mig_history_end()
- * @to: the state userspace asked for, whatever its value
- *
- * Called before any call into the driver. The device's first transition
- * allocates the ring (a later one, if there was no memory for it then).
- * Without a history, or memory for its ring, @req records nothing.
+/*
+ * A new record for @event, started at @now, by the current task; NULL when
+ * the device has no ring. Called with the history's lock held.
  */
-void vfio_mig_history_begin(struct vfio_device *vdev,
-			    struct vfio_mig_request *req, u32 to)
+static struct vfio_mig_record *
+vfio_mig_record_new(struct vfio_mig_history *h, enum vfio_mig_event event,
+		    u64 now, u64 wall)
 {
-	/* Pairs with the release in vfio_mig_history_create(). */
-	struct vfio_mig_history *h = smp_load_acquire(&vdev->mig_history);
-	struct vfio_mig_transition *t;
+	struct vfio_mig_record *r;
 
-	req->seq = 0;
-	if (!h || (!READ_ONCE(h->ring) && !vfio_mig_history_alloc_ring(h)))
-		return;
-
-	req->task = current;
-	spin_lock(&h->lock);
-	req->seq = ++h->count;
-	t = vfio_mig_history_slot(h->ring, req->seq);
-	memset(t, 0, sizeof(*t));
-	t->seq = req->seq;
-	t->start_ns = local_clock();
-	t->mono_ns = ktime_get_ns();
-	t->to = min_t(u32, to, U8_MAX);
-	t->tgid = task_tgid_nr(current);
-	t->pid = task_pid_nr(current);
+	lockdep_assert_held(&h->lock);
+	if (!h->ring)
+		return NULL;
+	r = vfio_mig_history_slot(h->ring, ++h->count);
+	memset(r, 0, sizeof(*r));
+	r->seq = h->count;
+	r->event = event;
+	r->start_ns = now;
+	r->wall_ns = wall;
+	r->to = VFIO_MIG_NO_STATE;
+	r->left = VFIO_MIG_NO_STATE;
+	r->tgid = task_tgid_nr(current);
+	r->pid = task_pid_nr(current);
 	/*
 	 * As tracepoints do: no task_lock() for a name that is only shown;
 	 * a concurrent rename gives a mix of the old and new names.
 	 */
-	memcpy(t->comm, current->comm, TASK_COMM_LEN);
-	list_add_tail(&req->node, &h->requests);
+	memcpy(r->comm, current->comm, TASK_COMM_LEN);
+	return r;
+}
+
+/* CLOCK_REALTIME at @now, a ktime_get_ns(): one clock read per event. */
+static u64 vfio_mig_wall(u64 now)
+{
+	return ktime_to_ns(ktime_mono_to_real(ns_to_ktime(now)));
+}
+
+/* Records an event that ends as it starts; it failed if @err. */
+static void vfio_mig_history_event(struct vfio_device *vdev,
+				   enum vfio_mig_event event, int err)
+{
+	struct vfio_mig_history *h = &vdev->mig_history;
+	u64 now = ktime_get_ns(), wall = vfio_mig_wall(now);
+	struct vfio_mig_record *r;
+
+	spin_lock(&h->lock);
+	r = vfio_mig_record_new(h, event, now, wall);
+	if (r) {
+		r->driver = err;
+		r->result = err;
+		r->flags = VFIO_MIG_DONE;
+		if (event == VFIO_MIG_EVENT_CLOSE &&
+		    (current->flags & PF_EXITING)) {
+			r->flags |= VFIO_MIG_EXITING;
+			r->exit_code = current->exit_code;
+		}
+		if (err)
+			h->failures++;
+		/* A driver puts the device where it sees fit on open and close. */
+		if (event != VFIO_MIG_EVENT_READ && event != VFIO_MIG_EVENT_WRITE)
+			h->expected = VFIO_MIG_NO_STATE;
+	}
+	spin_unlock(&h->lock);
+}
+
+/**
+ * vfio_mig_history_init - initialise the migration history of a device
+ * @vdev: the device, before anyone can reach it
+ */
+void vfio_mig_history_init(struct vfio_device *vdev)
+{
+	struct vfio_mig_history *h = &vdev->mig_history;
+
+	spin_lock_init(&h->lock);
+	INIT_LIST_HEAD(&h->requests);
+	h->expected = VFIO_MIG_NO_STATE;
+}
+
+/**
+ * vfio_mig_history_open - record the first open of a device
+ * @vdev: the device, its first open done
+ *
+ * The device's first open also gives it its ring (3 KiB), accounted to the
+ * process that opened it: a device that is never opened needs none. Called
+ * with the device set's lock held, so never twice at once. Without memory
+ * for the ring, the device keeps no history.
+ */
+void vfio_mig_history_open(struct vfio_device *vdev)
+{
+	struct vfio_mig_history *h = &vdev->mig_history;
+	struct vfio_mig_record *ring;
+
+	if (!vdev->mig_ops)
+		return;
+	if (!h->ring) {
+		ring = kcalloc(VFIO_MIG_HISTORY_LEN, sizeof(*ring),
+			       GFP_KERNEL_ACCOUNT);
+		if (!ring)
+			return;
+		spin_lock(&h->lock);
+		h->ring = ring;
+		spin_unlock(&h->lock);
+	}
+	vfio_mig_history_event(vdev, VFIO_MIG_EVENT_OPEN, 0);
+}
+
+/**
+ * vfio_mig_history_close - record the last close of a device
+ * @vdev: the device, its last close done
+ *
+ * Records how the process let go: it closed the device, or it was exiting
+ * (with which exit code, or killed by which signal).
+ */
+void vfio_mig_history_close(struct vfio_device *vdev)
+{
+	if (vdev->mig_ops)
+		vfio_mig_history_event(vdev, VFIO_MIG_EVENT_CLOSE, 0);
+}
+
+/**
+ * vfio_mig_data_error - record a failed read or write on a migration data fd
+ * @vdev: the device the data fd belongs to
+ * @write: true for a write (RESUMING), false for a read
+ * @err: the error the driver returns to userspace, a -errno
+ *
+ * For drivers, from their data fd's read and write handlers, where the
+ * device is still theirs to use: a stream that the destination rejects is
+ * seen on the data fd, which the core never sees. Takes no lock but the
+ * history's; a no-op without CONFIG_VFIO_DEBUGFS.
+ */
+void vfio_mig_data_error(struct vfio_device *vdev, bool write, int err)
+{
+	if (vdev->mig_ops && err < 0)
+		vfio_mig_history_event(vdev, write ? VFIO_MIG_EVENT_WRITE :
+					     VFIO_MIG_EVENT_READ, err);
+}
+EXPORT_SYMBOL_GPL(vfio_mig_data_error);
+
+/**
+ * vfio_mig_history_begin - record a SET or a reset as it starts
+ * @vdev: the device
+ * @req: the caller's handle for it, until vfio_mig_history_end()
+ * @event: VFIO_MIG_EVENT_SET or VFIO_MIG_EVENT_RESET
+ * @to: for a SET, the state userspace asked for, whatever its value
+ *
+ * Called before any call into the driver, with @req->start_ns set. Without
+ * a ring, @req records nothing.
+ */
+void vfio_mig_history_begin(struct vfio_device *vdev,
+			    struct vfio_mig_request *req,
+			    enum vfio_mig_event event, u32 to)
+{
+	struct vfio_mig_history *h = &vdev->mig_history;
+	struct vfio_mig_record *r;
+	u64 wall;
+
+	req->seq = 0;
+	req->event = event;
+	req->from = VFIO_MIG_NO_STATE;
+	req->arcs = 0;
+	if (!vdev->mig_ops)
+		return;
+
+	wall = vfio_mig_wall(req->start_ns);
+	spin_lock(&h->lock);
+	r = vfio_mig_record_new(h, event, req->start_ns, wall);
+	if (r) {
+		if (event == VFIO_MIG_EVENT_SET)
+			r->to = min_t(u32, to, VFIO_MIG_NO_STATE - 1);
+		req->seq = r->seq;
+		req->task = current;
+		list_add_tail(&req->node, &h->requests);
+	}
 	spin_unlock(&h->lock);
 }
 
@@ -144,123 +270,208 @@ void vfio_mig_history_begin(struct vfio_device *vdev,
  * the calling task has in progress on @vdev; a task has at most one, and a
  * driver takes its arcs in the task that asked. An arc outside any SET is
  * not recorded.
+ *
+ * Return: the seq of the SET's record, 0 for none.
  */
-void vfio_mig_history_arc(struct vfio_device *vdev,
-			  enum vfio_device_mig_state cur,
-			  enum vfio_device_mig_state next)
+u64 vfio_mig_history_arc(struct vfio_device *vdev,
+			 enum vfio_device_mig_state cur,
+			 enum vfio_device_mig_state next)
 {
-	/* Pairs with the release in vfio_mig_history_create(). */
-	struct vfio_mig_history *h = smp_load_acquire(&vdev->mig_history);
-	struct vfio_mig_transition *t;
+	struct vfio_mig_history *h = &vdev->mig_history;
 	struct vfio_mig_request *req;
-
-	if (!h)
-		return;
+	struct vfio_mig_record *r;
+	u64 seq = 0, us;
 
 	spin_lock(&h->lock);
 	list_for_each_entry(req, &h->requests, node) {
 		if (req->task != current)
 			continue;
-		t = vfio_mig_history_slot(h->ring, req->seq);
-		/* Not when newer transitions took its slot meanwhile. */
-		if (t->seq != req->seq)
+		r = vfio_mig_history_slot(h->ring, req->seq);
+		/* Not when newer events took its slot meanwhile. */
+		if (r->seq != req->seq)
 			break;
-		if (!t->arcs)
-			t->path[0] = cur;
-		if (t->arcs < VFIO_MIG_ARCS_MAX)
-			t->path[t->arcs + 1] = next;
-		if (t->arcs < U8_MAX)
-			t->arcs++;
+		seq = req->seq;
+		/*
+		 * Where the last SET left the device, the driver should be:
+		 * unless another SET is under way, and may have moved it.
+		 */
+		if (!r->arcs && h->expected != VFIO_MIG_NO_STATE &&
+		    h->expected != cur && list_is_singular(&h->requests))
+			r->flags |= VFIO_MIG_UNASKED;
+		if (!r->arcs)
+			r->path[0] = cur;
+		if (r->arcs < VFIO_MIG_ARCS_MAX) {
+			r->path[r->arcs + 1] = next;
+			us = div_u64(ktime_get_ns() - r->start_ns,
+				     NSEC_PER_USEC);
+			r->arc_us[r->arcs] = min_t(u64, us, U32_MAX);
+		}
+		if (r->arcs < U8_MAX)
+			r->arcs++;
+		h->expected = next;
 		break;
 	}
 	spin_unlock(&h->lock);
+	return seq;
 }
 
 /**
- * vfio_mig_history_end - record the end of a migration state change
+ * vfio_mig_history_end - record the end of a SET or a reset
  * @vdev: the device
- * @req: as vfio_mig_history_begin() filled it
+ * @req: as vfio_mig_history_begin() filled it; gets the SET's from and arcs
+ * @driver: what the driver returned, 0 or -errno
  * @result: what the ioctl returns to userspace, 0 or -errno
+ * @left: where a SET left the device, VFIO_MIG_NO_STATE if not known
  *
- * A record that fell off the ring while the transition ran is not written
- * again; the failure is still counted.
+ * A record that fell off the ring while it ran is not written again; a
+ * failure is still counted.
  */
 void vfio_mig_history_end(struct vfio_device *vdev,
-			  struct vfio_mig_request *req, int result)
+			  struct vfio_mig_request *req, int driver,
+			  int result, u8 left)
 {
-	struct vfio_mig_history *h = vdev->mig_history;
-	struct vfio_mig_transition *t;
+	struct vfio_mig_history *h = &vdev->mig_history;
+	u64 now = ktime_get_ns();
+	struct vfio_mig_record *r;
 
 	if (!req->seq)
 		return;
 
 	spin_lock(&h->lock);
 	list_del(&req->node);
-	t = vfio_mig_history_slot(h->ring, req->seq);
-	if (t->seq == req->seq) {
-		t->mono_ns = ktime_get_ns() - t->mono_ns;
-		t->result = result;
-		t->done = true;
+	r = vfio_mig_history_slot(h->ring, req->seq);
+	if (r->seq == req->seq) {
+		r->duration_ns = now - r->start_ns;
+		r->driver = driver;
+		r->result = result;
+		r->left = left;
+		r->flags |= VFIO_MIG_DONE;
+		req->from = r->arcs ? r->path[0] : VFIO_MIG_NO_STATE;
+		req->arcs = r->arcs;
 	}
 	if (result)
 		h->failures++;
+	/*
+	 * Each arc moved where the device is expected. The arc a driver
+	 * failed did not: where it is then is @left, unless another SET is
+	 * under way and may have moved it since. A reset puts the device
+	 * where its driver sees fit.
+	 */
+	if (req->event != VFIO_MIG_EVENT_SET)
+		h->expected = VFIO_MIG_NO_STATE;
+	else if (driver)
+		h->expected = list_empty(&h->requests) ? left :
+			      VFIO_MIG_NO_STATE;
 	spin_unlock(&h->lock);
 }
 
-/* "STOP>STOP_COPY": where each arc led, "none" for a SET without one. */
+/* "STOP>STOP_COPY" and "0>35": where each arc led, and when it began. */
 static void vfio_mig_arcs_show(struct seq_file *s,
-			       const struct vfio_mig_transition *t)
+			       const struct vfio_mig_record *r)
 {
-	char arcs[80] = "none";
-	size_t len = 0;
+	char arcs[80] = "none", us[64] = "-";
+	size_t len = 0, us_len = 0;
 	int i;
 
-	for (i = 1; i <= min_t(int, t->arcs, VFIO_MIG_ARCS_MAX); i++)
+	for (i = 1; i <= min_t(int, r->arcs, VFIO_MIG_ARCS_MAX); i++) {
 		len += scnprintf(arcs + len, sizeof(arcs) - len, "%s%s",
 				 i > 1 ? ">" : "",
-				 vfio_mig_state_name(t->path[i]));
-	if (t->arcs > VFIO_MIG_ARCS_MAX)
+				 vfio_mig_state_name(r->path[i]));
+		us_len += scnprintf(us + us_len, sizeof(us) - us_len, "%s%u",
+				    i > 1 ? ">" : "", r->arc_us[i - 1]);
+	}
+	if (r->arcs > VFIO_MIG_ARCS_MAX) {
 		scnprintf(arcs + len, sizeof(arcs) - len, ">...");
-	seq_printf(s, " %-27s", arcs);
+		scnprintf(us + us_len, sizeof(us) - us_len, ">...");
+	}
+	seq_printf(s, " %-27s %-19s", arcs, us);
+}
+
+/* A state, or "-" for none. */
+static const char *vfio_mig_state_or_none(u8 state)
+{
+	return state == VFIO_MIG_NO_STATE ? "-" : vfio_mig_state_name(state);
+}
+
+/* A return as the history prints it: 0, -EIO(-5), or running. */
+static const char *vfio_mig_errno_str(char text[32],
+				      const struct vfio_mig_record *r, int err)
+{
+	if (!(r->flags & VFIO_MIG_DONE))
+		return "running";
+	if (!err)
+		return "0";
+	/* A driver's ioctl may return anything: only errnos by name. */
+	if (err < 0 && err >= -MAX_ERRNO)
+		snprintf(text, 32, "%pe(%d)", ERR_PTR(err), err);
+	else
+		snprintf(text, 32, "%d", err);
+	return text;
+}
+
+/* "unasked" on a SET; on a close, how the process let go. */
+static void vfio_mig_detail_show(struct seq_file *s,
+				 const struct vfio_mig_record *r)
+{
+	char detail[16] = "-";
+
+	if (r->flags & VFIO_MIG_UNASKED)
+		strscpy(detail, "unasked", sizeof(detail));
+	else if (r->event == VFIO_MIG_EVENT_CLOSE &&
+		 !(r->flags & VFIO_MIG_EXITING))
+		strscpy(detail, "close", sizeof(detail));
+	else if (r->event == VFIO_MIG_EVENT_CLOSE && (r->exit_code & 0x7f))
+		snprintf(detail, sizeof(detail), "signal:%d",
+			 r->exit_code & 0x7f);
+	else if (r->event == VFIO_MIG_EVENT_CLOSE)
+		snprintf(detail, sizeof(detail), "exit:%d",
+			 (r->exit_code >> 8) & 0xff);
+	seq_printf(s, " %-11s", detail);
 }
 
 /*
- * One line per transition, in the format debugfs-vfio-history documents;
- * a transition still running shows how long it has run so far.
+ * One line per record, in the format debugfs-vfio-history documents; a
+ * SET or reset still running shows how long it has run so far.
  */
-static void vfio_mig_transition_show(struct seq_file *s,
-				     const struct vfio_mig_transition *t,
-				     u64 now)
+static void vfio_mig_record_show(struct seq_file *s,
+				 const struct vfio_mig_record *r, u64 now)
 {
-	u64 duration = t->done ? t->mono_ns : now - t->mono_ns;
-	char result[32] = "running";
-	u32 start_ns;
-	u64 start_s;
+	u64 duration = r->flags & VFIO_MIG_DONE ? r->duration_ns :
+						  now - r->start_ns;
+	char result[32], driver[32];
+	u32 wall_ns;
+	struct tm tm;
+	u64 wall_s;
 
-	if (t->done && t->result)
-		snprintf(result, sizeof(result), "%pe(%d)", ERR_PTR(t->result),
-			 t->result);
-	else if (t->done)
-		strscpy(result, "0", sizeof(result));
-	start_s = div_u64_rem(t->start_ns, NSEC_PER_SEC, &start_ns);
-
-	seq_printf(s, "%6llu %5llu.%06u %11llu %-18s %-12s %-12s",
-		   t->seq, start_s, start_ns / (u32)NSEC_PER_USEC,
-		   div_u64(duration, NSEC_PER_USEC), result,
-		   t->arcs ? vfio_mig_state_name(t->path[0]) : "-",
-		   vfio_mig_state_name(t->to));
-	vfio_mig_arcs_show(s, t);
-	seq_printf(s, " %7d %7d ", t->tgid, t->pid);
+	wall_s = div_u64_rem(r->wall_ns, NSEC_PER_SEC, &wall_ns);
+	time64_to_tm(wall_s, 0, &tm);
+	seq_printf(s, "%6llu %04ld-%02d-%02dT%02d:%02d:%02d.%06uZ %-5s",
+		   r->seq, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		   tm.tm_hour, tm.tm_min, tm.tm_sec,
+		   wall_ns / (u32)NSEC_PER_USEC, vfio_mig_event_names[r->event]);
+	seq_printf(s, " %-18s %-18s %-12s %-12s %-12s",
+		   vfio_mig_errno_str(result, r, r->result),
+		   vfio_mig_errno_str(driver, r, r->driver),
+		   r->arcs ? vfio_mig_state_name(r->path[0]) : "-",
+		   vfio_mig_state_or_none(r->to),
+		   vfio_mig_state_or_none(r->left));
+	vfio_mig_arcs_show(s, r);
+	seq_printf(s, " %11llu", div_u64(duration, NSEC_PER_USEC));
+	vfio_mig_detail_show(s, r);
+	seq_printf(s, " %7d %7d ", r->tgid, r->pid);
 	/* A task may name itself anything: keep it one awk field. */
-	seq_escape(s, t->comm, " \t\n\\");
+	seq_escape(s, r->comm, " \t\n\\");
 	seq_putc(s, '\n');
 }
+
+#define VFIO_MIG_HISTORY_COLUMNS \
+	"#  seq time                        event result             driver             from         to           left         arcs                        arc_us              duration_us detail          pid     tid comm\n"
 
 static int vfio_mig_history_show(struct seq_file *s, void *unused)
 {
 	struct vfio_device *vdev = s->private;
-	struct vfio_mig_history *h = vdev->mig_history;
-	struct vfio_mig_transition *ring;
+	struct vfio_mig_history *h = &vdev->mig_history;
+	struct vfio_mig_record *ring;
 	u64 count, failures, first, seq, now;
 
 	/* A snapshot, so that printing happens outside the lock. */
@@ -272,26 +483,25 @@ static int vfio_mig_history_show(struct seq_file *s, void *unused)
 	failures = h->failures;
 	if (h->ring)
 		memcpy(ring, h->ring, VFIO_MIG_HISTORY_LEN * sizeof(*ring));
-	/* Under the lock: no running transition started after it. */
+	/* Under the lock: nothing running started after it. */
 	now = ktime_get_ns();
 	spin_unlock(&h->lock);
 
 	first = count > VFIO_MIG_HISTORY_LEN ?
 		count - VFIO_MIG_HISTORY_LEN + 1 : 1;
-	seq_printf(s, "# transitions %llu failures %llu shown %llu\n",
+	seq_printf(s, "# records %llu failures %llu shown %llu\n",
 		   count, failures, count - first + 1);
-	seq_puts(s, "#  seq        start duration_us result             from         to           arcs                            pid     tid comm\n");
+	seq_puts(s, VFIO_MIG_HISTORY_COLUMNS);
 	for (seq = first; seq <= count; seq++)
-		vfio_mig_transition_show(s, vfio_mig_history_slot(ring, seq),
-					 now);
+		vfio_mig_record_show(s, vfio_mig_history_slot(ring, seq), now);
 	kfree(ring);
 	return 0;
 }
 
-/* A full ring prints about 5 KiB: one buffer, so one show and one snapshot. */
-#define VFIO_MIG_HISTORY_BUF	8192
+/* A full ring prints about 7.5 KiB: one buffer, so one show and one snapshot. */
+#define VFIO_MIG_HISTORY_BUF	16384
 
-static int vfio_mig_history_open(struct inode *inode, struct file *file)
+static int vfio_mig_history_open_file(struct inode *inode, struct file *file)
 {
 	return single_open_size(file, vfio_mig_history_show, inode->i_private,
 				VFIO_MIG_HISTORY_BUF);
@@ -299,54 +509,97 @@ static int vfio_mig_history_open(struct inode *inode, struct file *file)
 
 static const struct file_operations vfio_mig_history_fops = {
 	.owner = THIS_MODULE,
-	.open = vfio_mig_history_open,
+	.open = vfio_mig_history_open_file,
 	.read = seq_read,
 	.llseek = seq_lseek,
 	.release = single_release,
 };
 
 /**
- * vfio_mig_history_create - start keeping the migration history of a device
+ * vfio_mig_history_create - show the migration history of a device
  * @vdev: the device, registered or about to be
  * @mig_dir: its migration/ directory in debugfs
  *
- * Creates migration/history. Like the rest of debugfs this never fails:
- * without debugfs, or without memory, the device keeps no history.
+ * Creates migration/history. Like the rest of debugfs this never fails.
  */
 void vfio_mig_history_create(struct vfio_device *vdev, struct dentry *mig_dir)
 {
-	struct vfio_mig_history *h;
-
-	/* Nobody could read a history without debugfs. */
-	if (IS_ERR(mig_dir) || WARN_ON(vdev->mig_history))
-		return;
-	h = kzalloc_obj(*h);
-	if (!h)
-		return;
-	spin_lock_init(&h->lock);
-	INIT_LIST_HEAD(&h->requests);
-	/*
-	 * Where the core creates the device's files after userspace can
-	 * reach it, a SET may already be running: it records nothing, and
-	 * the next one sees the history initialised.
-	 */
-	smp_store_release(&vdev->mig_history, h);
 	debugfs_create_file("history", 0444, mig_dir, vdev,
 			    &vfio_mig_history_fops);
 }
 
+/*
+ * The failures still in the ring, at most this many, go to the kernel log
+ * when the device goes away.
+ */
+#define VFIO_MIG_HISTORY_LOGGED	4
+
+/**
+ * vfio_mig_history_report - log the failures of a device going away
+ * @vdev: the device, being unregistered, userspace gone from it
+ *
+ * Its history goes with it; so that a failed migration leaves a trace, its
+ * last failures go to the kernel log, once, with their wall-clock times.
+ */
+void vfio_mig_history_report(struct vfio_device *vdev)
+{
+	struct vfio_mig_history *h = &vdev->mig_history;
+	struct vfio_mig_record *r, *ring;
+	u64 count, failures, seq, first;
+	char result[32], driver[32];
+	u32 wall_ns, logged = 0;
+	struct tm tm;
+	u64 wall_s;
+
+	spin_lock(&h->lock);
+	ring = h->ring;
+	count = h->count;
+	failures = h->failures;
+	if (!ring || !failures)
+		goto out;
+	dev_info(vdev->dev, "vfio: migration history: %llu events, %llu failed; the last failures:\n",
+		 count, failures);
+	first = count > VFIO_MIG_HISTORY_LEN ?
+		count - VFIO_MIG_HISTORY_LEN + 1 : 1;
+	for (seq = count; seq >= first && logged < VFIO_MIG_HISTORY_LOGGED;
+	     seq--) {
+		r = vfio_mig_history_slot(ring, seq);
+		if (!(r->flags & VFIO_MIG_DONE) || !r->result)
+			continue;
+		logged++;
+		wall_s = div_u64_rem(r->wall_ns, NSEC_PER_SEC, &wall_ns);
+		time64_to_tm(wall_s, 0, &tm);
+		dev_info(vdev->dev,
+			 "vfio: seq %llu %04ld-%02d-%02dT%02d:%02d:%02d.%06uZ %s to %s: %s, driver %s, left %s, pid %d %*pE\n",
+			 r->seq, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 wall_ns / (u32)NSEC_PER_USEC,
+			 vfio_mig_event_names[r->event],
+			 vfio_mig_state_or_none(r->to),
+			 vfio_mig_errno_str(result, r, r->result),
+			 vfio_mig_errno_str(driver, r, r->driver),
+			 vfio_mig_state_or_none(r->left),
+			 r->tgid, (int)strnlen(r->comm, TASK_COMM_LEN), r->comm);
+	}
+out:
+	spin_unlock(&h->lock);
+}
+
 /**
  * vfio_mig_history_free - free the migration history of a device
- * @vdev: the device, its debugfs directory removed and no SET left
+ * @vdev: the device, no event left
  *
- * No reader is left once the directory is gone: debugfs waits for those
- * inside a file operation. The caller makes sure that no SET is: it calls
- * this once userspace has closed the device.
+ * No reader is left once the debugfs directory is gone: debugfs waits for
+ * those inside a file operation. The caller makes sure that no event is.
  */
 void vfio_mig_history_free(struct vfio_device *vdev)
 {
-	if (vdev->mig_history)
-		kfree(vdev->mig_history->ring);
-	kfree(vdev->mig_history);
-	vdev->mig_history = NULL;
+	struct vfio_mig_history *h = &vdev->mig_history;
+	struct vfio_mig_record *ring;
+
+	spin_lock(&h->lock);
+	ring = h->ring;
+	h->ring = NULL;
+	spin_unlock(&h->lock);
+	kfree(ring);
 }

@@ -12,8 +12,9 @@
  * count calls (unless fault_injection=0, as when measuring what the core
  * costs): fail_next makes the next request for a given state fail,
  * error_next makes it fail into ERROR, stall_next makes it take a given
- * time, hold_lock holds the state lock for a while outside any request, and
- * get_state_calls counts the core's calls of migration_get_state().
+ * time, hold_lock holds the state lock for a while outside any request,
+ * reset resets the device behind the core's back, and get_state_calls
+ * counts the core's calls of migration_get_state().
  *
  * A failed arc leaves the device where it was. After a bad stream that is
  * RESUMING, and every way out of RESUMING loads the stream again: only a
@@ -94,6 +95,7 @@ struct migdev_stream_header {
 /* One end of a migration: the stream being saved, or being resumed. */
 struct migdev_file {
 	struct file *filp;
+	struct vfio_device *vdev;	/* whose data fd it is, while enabled */
 	struct mutex lock;	/* protects the fields below */
 	bool disabled;		/* the device left the state that used it */
 	bool overflow;		/* userspace wrote past @size */
@@ -178,11 +180,14 @@ static ssize_t migdev_save_read(struct file *filp, char __user *buf,
 		return -ESPIPE;
 
 	mutex_lock(&mf->lock);
-	if (mf->disabled)
+	if (mf->disabled) {
 		ret = -ENODEV;
-	else
+	} else {
 		ret = simple_read_from_buffer(buf, len, &filp->f_pos,
 					      mf->buf, mf->len);
+		if (ret < 0)
+			vfio_mig_data_error(mf->vdev, false, ret);
+	}
 	mutex_unlock(&mf->lock);
 	return ret;
 }
@@ -217,6 +222,9 @@ static ssize_t migdev_resume_write(struct file *filp, const char __user *buf,
 		mf->len = max(mf->len, off + len);
 		ret = len;
 	}
+	/* For the core's history: a stream the device rejects as it comes. */
+	if (ret < 0 && !mf->disabled)
+		vfio_mig_data_error(mf->vdev, true, ret);
 	mutex_unlock(&mf->lock);
 	return ret;
 }
@@ -233,7 +241,8 @@ static const struct file_operations migdev_resume_fops = {
 	.release = migdev_file_release,
 };
 
-static struct migdev_file *migdev_file_create(const struct file_operations *fops,
+static struct migdev_file *migdev_file_create(struct migdev_state *md,
+					      const struct file_operations *fops,
 					      size_t size)
 {
 	struct migdev_file *mf;
@@ -246,6 +255,7 @@ static struct migdev_file *migdev_file_create(const struct file_operations *fops
 	if (!mf->buf)
 		goto err_free;
 	mf->size = size;
+	mf->vdev = &md->vdev;
 	mutex_init(&mf->lock);
 
 	mf->filp = anon_inode_getfile("migdev_mig", fops, mf,
@@ -296,7 +306,8 @@ static struct file *migdev_save(struct migdev_state *md)
 	struct migdev_stream_header *hdr;
 	struct migdev_file *mf;
 
-	mf = migdev_file_create(&migdev_save_fops, sizeof(*hdr) + region_size);
+	mf = migdev_file_create(md, &migdev_save_fops,
+				sizeof(*hdr) + region_size);
 	if (IS_ERR(mf))
 		return ERR_CAST(mf);
 
@@ -318,7 +329,7 @@ static struct file *migdev_resume(struct migdev_state *md)
 {
 	struct migdev_file *mf;
 
-	mf = migdev_file_create(&migdev_resume_fops,
+	mf = migdev_file_create(md, &migdev_resume_fops,
 				sizeof(struct migdev_stream_header) + region_size);
 	if (IS_ERR(mf))
 		return ERR_CAST(mf);
@@ -910,6 +921,32 @@ static const struct file_operations migdev_hold_lock_fops = {
 	.write = migdev_hold_lock_write,
 };
 
+/*
+ * A reset that the VFIO core does not see, as a function-level reset
+ * through sysfs would be on a PCI device: the next SET finds the device
+ * where nobody asked it to go.
+ */
+static ssize_t migdev_reset_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	struct migdev_state *md = file->private_data;
+	bool reset;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, len, &reset);
+	if (ret)
+		return ret;
+	if (reset)
+		migdev_reset(md);
+	return len;
+}
+
+static const struct file_operations migdev_reset_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = migdev_reset_write,
+};
+
 static const struct file_operations migdev_fault_fops = {
 	.owner = THIS_MODULE,
 	.open = migdev_fault_open,
@@ -947,6 +984,7 @@ static void migdev_debugfs_init(struct migdev_state *md)
 			    &migdev_hold_lock_fops);
 	debugfs_create_ulong("get_state_calls", 0444, dir,
 			     &md->get_state_calls);
+	debugfs_create_file("reset", 0200, dir, md, &migdev_reset_fops);
 	dput(mig_dir);
 }
 

@@ -94,7 +94,7 @@ TEST_F(migdev, layout)
 
 	strcat(path, "/migdev");
 	dir_list(path, names, sizeof(names));
-	ASSERT_STREQ("error_next fail_next get_state_calls hold_lock stall_next",
+	ASSERT_STREQ("error_next fail_next get_state_calls hold_lock reset stall_next",
 		     names);
 }
 

@@ -1199,7 +1199,7 @@ static bool state_name_valid(const char *text, const char *end)
 
 /*
  * migration/history (debugfs-vfio-history): the header's counts agree with
- * each other, and the lines are the last "shown" transitions, in order.
+ * each other, and the lines are the last "shown" records, in order.
  * Its copy of the ring is taken at once, so this holds however many
  * setters are at work. The columns after seq are left alone: they are
  * the history's own tests' business. Takes @text apart.
@@ -1209,7 +1209,7 @@ static void check_history(struct worker *w, const char *path, char *text)
 	unsigned long long count, failures, shown, seq, lines = 0;
 	char *line, *next, *end;
 
-	if (sscanf(text, "# transitions %llu failures %llu shown %llu",
+	if (sscanf(text, "# records %llu failures %llu shown %llu",
 		   &count, &failures, &shown) != 3 || failures > count ||
 	    shown > count || shown > 32) {
 		fail("%s: %s: header \"%.60s\"", w->name, path, text);

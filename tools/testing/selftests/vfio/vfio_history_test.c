@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Tests of <debugfs>/vfio/<device>/migration/history: each SET userspace
- * asked for, the arcs the driver took for it, what the ioctl returned, and
+ * asked for, with its wall-clock time, the arcs the driver took for it and
+ * when, what the driver and the ioctl returned and where it left the
+ * device; the device's first open and last close (and how its process let
+ * go), resets, errors on the data fd, a state change nobody asked for;
  * the ring that keeps the last 32; and that the history is recorded
  * without calling into the driver, so that it answers while the driver
  * holds its lock.
@@ -17,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/klog.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,15 +29,15 @@
 #include "vfio_util.h"
 
 /*
- * Waits, up to 20 s, until history has recorded @count SETs: children
- * forked to make them reach the core in their own time.
+ * Waits, up to 20 s, until history shows @count SETs: children forked to
+ * make them reach the core in their own time. @h gets the SETs.
  */
 static int history_wait(const char *uuid, struct history *h, long long count)
 {
 	int i, ret;
 
 	for (i = 0; i < 2000; i++) {
-		ret = history_read(uuid, h);
+		ret = history_read_sets(uuid, h);
 		if (ret || h->count >= count)
 			return ret;
 		usleep(10 * 1000);
@@ -67,7 +71,8 @@ static long long get_state_calls(const char *uuid)
 
 FIXTURE(history) {
 	struct vfio_dev dev;
-	struct history h;
+	struct history all;	/* every record */
+	struct history h;	/* its SETs */
 };
 
 FIXTURE_SETUP(history)
@@ -90,25 +95,86 @@ static void set_state(struct __test_metadata *_metadata, struct vfio_dev *dev,
 		close(data_fd);
 }
 
-/* One transition as history shows it: result, from, to and the arcs. */
+/* One SET as history shows it: result, from, to and the arcs. */
 static void expect_transition(struct __test_metadata *_metadata,
 			      const struct transition *t, const char *result,
 			      const char *from, const char *to,
 			      const char *arcs)
 {
+	EXPECT_STREQ("set", t->event);
 	EXPECT_STREQ(result, t->result);
 	EXPECT_STREQ(from, t->from);
 	EXPECT_STREQ(to, t->to);
 	EXPECT_STREQ(arcs, t->arcs);
 }
 
-TEST_F(history, empty_at_registration)
+/* Where the driver left the device, and what it returned. */
+static void expect_outcome(struct __test_metadata *_metadata,
+			   const struct transition *t, const char *driver,
+			   const char *left)
 {
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
-	ASSERT_EQ(0, self->h.count);
-	ASSERT_EQ(0, self->h.failures);
-	ASSERT_EQ(0, self->h.shown);
-	ASSERT_EQ(0, self->h.lines);
+	EXPECT_STREQ(driver, t->driver);
+	EXPECT_STREQ(left, t->left);
+}
+
+/* An event that ends as it starts, by this process. */
+static void expect_event(struct __test_metadata *_metadata,
+			 const struct transition *t, const char *event,
+			 const char *result, const char *detail)
+{
+	EXPECT_STREQ(event, t->event);
+	EXPECT_STREQ(result, t->result);
+	EXPECT_STREQ(result, t->driver);
+	EXPECT_STREQ("-", t->from);
+	EXPECT_STREQ("-", t->to);
+	EXPECT_STREQ("-", t->left);
+	EXPECT_STREQ("none", t->arcs);
+	EXPECT_STREQ("-", t->arc_us);
+	EXPECT_STREQ(detail, t->detail);
+}
+
+/* The fixture opened the device: that is the first record, and the only. */
+TEST_F(history, first_open_is_the_first_record)
+{
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(1, self->all.count);
+	ASSERT_EQ(0, self->all.failures);
+	ASSERT_EQ(1, self->all.shown);
+	ASSERT_EQ(1, self->all.lines);
+	EXPECT_EQ(1, self->all.t[0].seq);
+	expect_event(_metadata, &self->all.t[0], "open", "0", "-");
+	EXPECT_EQ(0, self->all.t[0].duration_us);
+	EXPECT_EQ(getpid(), self->all.t[0].pid);
+	EXPECT_STREQ("vfio_history_te", self->all.t[0].comm);
+}
+
+/* Microseconds since the epoch on CLOCK_REALTIME, as the history's time. */
+static long long realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/*
+ * Each record's time is the wall clock, in UTC to the microsecond, when it
+ * reached the core: between the clock read before the call and after it.
+ */
+TEST_F(history, time_is_the_wall_clock)
+{
+	long long before, after;
+
+	before = realtime_us();
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP, 0);
+	after = realtime_us();
+
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
+	ASSERT_EQ(1, self->h.lines);
+	EXPECT_LE(before, self->h.t[0].time_us);
+	EXPECT_GE(after, self->h.t[0].time_us);
+	EXPECT_EQ(27, strlen(self->h.t[0].time));
+	EXPECT_EQ('Z', self->h.t[0].time[26]);
 }
 
 /*
@@ -136,27 +202,61 @@ TEST_F(history, known_sequence_with_arcs)
 	for (i = 0; i < n; i++)
 		set_state(_metadata, &self->dev, want[i].state, 0);
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
-	ASSERT_EQ(n, self->h.count);
-	ASSERT_EQ(0, self->h.failures);
-	ASSERT_EQ(n, self->h.shown);
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(n + 1, self->all.count);
+	ASSERT_EQ(0, self->all.failures);
+	ASSERT_EQ(n + 1, self->all.lines);
+	EXPECT_STREQ("open", self->all.t[0].event);
+	history_sets(&self->all, &self->h);
 	ASSERT_EQ(n, self->h.lines);
 	for (i = 0; i < n; i++) {
 		struct transition *t = &self->h.t[i];
 
-		EXPECT_EQ(i + 1, t->seq);
+		EXPECT_EQ(i + 2, t->seq);
 		expect_transition(_metadata, t, "0", want[i].from, want[i].to,
 				  want[i].arcs);
+		expect_outcome(_metadata, t, "0", want[i].to);
+		EXPECT_STREQ("-", t->detail);
 		EXPECT_EQ(getpid(), t->pid);
 		EXPECT_EQ(getpid(), t->tid);
 		EXPECT_STREQ("vfio_history_te", t->comm);
 		if (i)
-			EXPECT_LE(self->h.t[i - 1].start, t->start);
+			EXPECT_LE(self->h.t[i - 1].time_us, t->time_us);
 	}
 }
 
-/* Recording a SET asks the driver nothing: migration_get_state() unused. */
-TEST_F(history, no_driver_call_added)
+/*
+ * arc_us has one time per arc, when the driver began it from the SET's
+ * start: in the order of the arcs, none after the SET's end.
+ */
+TEST_F(history, arc_times_in_order)
+{
+	long long us, prev = 0;
+	struct transition *t;
+	int arcs = 0;
+	char *p, *end;
+
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP_COPY, 0);
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
+	ASSERT_EQ(1, self->h.lines);
+	t = &self->h.t[0];
+	ASSERT_STREQ("RUNNING_P2P>STOP>STOP_COPY", t->arcs);
+	for (p = t->arc_us; *p; p = *end ? end + 1 : end, arcs++) {
+		us = strtoll(p, &end, 10);
+		ASSERT_NE(p, end);
+		ASSERT_TRUE(*end == '>' || !*end);
+		EXPECT_LE(prev, us);
+		prev = us;
+	}
+	EXPECT_EQ(3, arcs);
+	EXPECT_GE(t->duration_us, prev);
+}
+
+/*
+ * Recording a SET asks the driver nothing, except, once a driver failed
+ * one, where that left the device: one migration_get_state() per failure.
+ */
+TEST_F(history, driver_asked_only_after_a_failure)
 {
 	long long before = get_state_calls(self->dev.uuid);
 	int i;
@@ -165,9 +265,10 @@ TEST_F(history, no_driver_call_added)
 	for (i = 0; i < 10; i++)
 		set_state(_metadata, &self->dev, i % 2 ? VFIO_DEVICE_STATE_RUNNING :
 			  VFIO_DEVICE_STATE_STOP_COPY, 0);
+	ASSERT_EQ(before, get_state_calls(self->dev.uuid));
 	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING + 100,
 		  -EINVAL);
-	ASSERT_EQ(before, get_state_calls(self->dev.uuid));
+	ASSERT_EQ(before + 1, get_state_calls(self->dev.uuid));
 }
 
 /*
@@ -181,14 +282,17 @@ TEST_F(history, failure_before_any_arc)
 	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING_P2P, -EIO);
 	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP, 0);
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
-	ASSERT_EQ(2, self->h.count);
-	ASSERT_EQ(1, self->h.failures);
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(3, self->all.count);
+	ASSERT_EQ(1, self->all.failures);
+	history_sets(&self->all, &self->h);
 	ASSERT_EQ(2, self->h.lines);
 	expect_transition(_metadata, &self->h.t[0], "-EIO(-5)", "-",
 			  "RUNNING_P2P", "none");
+	expect_outcome(_metadata, &self->h.t[0], "-EIO(-5)", "RUNNING");
 	expect_transition(_metadata, &self->h.t[1], "0", "RUNNING", "STOP",
 			  "RUNNING_P2P>STOP");
+	EXPECT_STREQ("-", self->h.t[1].detail);
 }
 
 /* A request for no state at all is recorded as Invalid, not folded. */
@@ -197,11 +301,13 @@ TEST_F(history, invalid_request)
 	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING_P2P + 256,
 		  -EINVAL);
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
-	ASSERT_EQ(1, self->h.count);
-	ASSERT_EQ(1, self->h.failures);
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(2, self->all.count);
+	ASSERT_EQ(1, self->all.failures);
+	history_sets(&self->all, &self->h);
 	expect_transition(_metadata, &self->h.t[0], "-EINVAL(-22)", "-",
 			  "Invalid", "none");
+	expect_outcome(_metadata, &self->h.t[0], "-EINVAL(-22)", "RUNNING");
 }
 
 /* A bad stream on the destination is diagnosed from history alone. */
@@ -227,19 +333,51 @@ TEST_F(history, corrupt_stream)
 	free(stream.data);
 	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING, -ENODATA);
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
-	ASSERT_EQ(3, self->h.count);
-	ASSERT_EQ(1, self->h.failures);
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(4, self->all.count);
+	ASSERT_EQ(1, self->all.failures);
+	history_sets(&self->all, &self->h);
+	ASSERT_EQ(3, self->h.lines);
 	expect_transition(_metadata, &self->h.t[1], "0", "STOP", "RESUMING",
 			  "RESUMING");
-	/* The arc that failed is the last one shown. */
+	/* The arc that failed is the last one shown; it left RESUMING. */
 	expect_transition(_metadata, &self->h.t[2], "-ENODATA(-61)",
 			  "RESUMING", "RUNNING", "STOP");
+	expect_outcome(_metadata, &self->h.t[2], "-ENODATA(-61)", "RESUMING");
+}
+
+/*
+ * A stream the destination rejects as it is written fails on the data fd,
+ * which the core never sees: the driver reports it, and it is a record of
+ * its own, with the errno that write() returned.
+ */
+TEST_F(history, data_fd_error_is_recorded)
+{
+	char *junk;
+	size_t size = 1 << 20;
+	int data_fd;
+
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP, 0);
+	ASSERT_EQ(0, vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_RESUMING,
+				  &data_fd));
+	junk = calloc(1, size);
+	ASSERT_NE(NULL, junk);
+	/* More than any migdev stream: the device takes none of it. */
+	EXPECT_EQ(-1, write(data_fd, junk, size));
+	EXPECT_EQ(EFBIG, errno);
+	free(junk);
+	close(data_fd);
+
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(4, self->all.count);
+	ASSERT_EQ(1, self->all.failures);
+	expect_event(_metadata, &self->all.t[3], "write", "-EFBIG(-27)", "-");
+	EXPECT_EQ(getpid(), self->all.t[3].pid);
 }
 
 /*
  * The driver gave the core a data fd, but the ioctl failed to install it:
- * history shows what userspace got, -EMFILE, not the driver's success.
+ * history shows what userspace got, -EMFILE, and the driver's success.
  */
 TEST_F(history, result_is_the_ioctls)
 {
@@ -261,11 +399,13 @@ TEST_F(history, result_is_the_ioctls)
 		close(filler[--fillers]);
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
-	ASSERT_EQ(2, self->h.count);
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
+	ASSERT_EQ(2, self->h.lines);
 	ASSERT_EQ(1, self->h.failures);
 	expect_transition(_metadata, &self->h.t[1], "-EMFILE(-24)", "STOP",
 			  "STOP_COPY", "STOP_COPY");
+	/* The driver did its part: the device is in STOP_COPY. */
+	expect_outcome(_metadata, &self->h.t[1], "0", "STOP_COPY");
 }
 
 /* Likewise when the answer cannot be copied back: -EFAULT. */
@@ -289,10 +429,11 @@ TEST_F(history, result_includes_copy_to_user)
 	EXPECT_EQ(EFAULT, errno);
 	munmap(req, 4096);
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
-	ASSERT_EQ(1, self->h.count);
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
+	ASSERT_EQ(1, self->h.lines);
 	expect_transition(_metadata, &self->h.t[0], "-EFAULT(-14)", "RUNNING",
 			  "RUNNING_P2P", "RUNNING_P2P");
+	expect_outcome(_metadata, &self->h.t[0], "0", "RUNNING_P2P");
 }
 
 /* A SET from a second thread: pid is the process, tid the thread. */
@@ -317,7 +458,7 @@ TEST_F(history, pid_and_tid)
 	ASSERT_EQ(0, pthread_join(thread, (void **)&tid));
 	ASSERT_NE(NULL, tid);
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
 	ASSERT_EQ(1, self->h.lines);
 	EXPECT_EQ(getpid(), self->h.t[0].pid);
 	EXPECT_EQ(*tid, self->h.t[0].tid);
@@ -382,9 +523,12 @@ TEST_F(history, held_driver_lock_shows_pending_set)
 			  "none");
 	EXPECT_EQ(setter, self->h.t[0].pid);
 
+	EXPECT_STREQ("running", self->h.t[0].driver);
+	EXPECT_STREQ("-", self->h.t[0].left);
+
 	expect_exit_0(_metadata, holder);
 	expect_exit_0(_metadata, setter);
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
 	expect_transition(_metadata, &self->h.t[0], "0", "RUNNING", "STOP",
 			  "RUNNING_P2P>STOP");
 }
@@ -405,7 +549,7 @@ TEST_F(history, stalled_transition_shows_running)
 
 	/* The driver sleeps with its lock held: once it holds it, read. */
 	ASSERT_EQ(0, lock_held_wait(self->dev.uuid));
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
 	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG));
 	ASSERT_EQ(1, self->h.count);
 	ASSERT_EQ(1, self->h.lines);
@@ -413,7 +557,7 @@ TEST_F(history, stalled_transition_shows_running)
 	EXPECT_EQ(pid, self->h.t[0].pid);
 
 	expect_exit_0(_metadata, pid);
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
 	expect_transition(_metadata, &self->h.t[0], "0", "RUNNING",
 			  "RUNNING_P2P", "RUNNING_P2P");
 	EXPECT_LE(3000000, self->h.t[0].duration_us);
@@ -451,7 +595,7 @@ TEST_F(history, concurrent_sets_get_their_own_arcs)
 	expect_exit_0(_metadata, holder);
 	expect_exit_0(_metadata, a);
 	expect_exit_0(_metadata, b);
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
 	ASSERT_EQ(2, self->h.lines);
 	stop = &self->h.t[0];
 	p2p = &self->h.t[1];
@@ -491,7 +635,7 @@ TEST_F(history, comm_is_one_field)
 	ASSERT_EQ(0, pthread_join(thread, &ok));
 	ASSERT_NE(NULL, ok);
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
 	ASSERT_EQ(1, self->h.lines);
 	EXPECT_STREQ("mig\\040ra\\134te", self->h.t[0].comm);
 }
@@ -514,7 +658,7 @@ TEST_F(history, durations_within_the_test)
 	elapsed_us = (t1.tv_sec - t0.tv_sec) * 1000000LL +
 		     (t1.tv_nsec - t0.tv_nsec) / 1000 + 1;
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
 	ASSERT_EQ(20, self->h.lines);
 	for (i = 0; i < 20; i++) {
 		EXPECT_LE(0, self->h.t[i].duration_us);
@@ -531,17 +675,167 @@ TEST_F(history, ring_keeps_newest)
 		set_state(_metadata, &self->dev, i % 2 ? VFIO_DEVICE_STATE_RUNNING :
 			  VFIO_DEVICE_STATE_STOP, 0);
 
-	ASSERT_EQ(0, history_read(self->dev.uuid, &self->h));
-	ASSERT_EQ(40, self->h.count);
-	ASSERT_EQ(0, self->h.failures);
-	ASSERT_EQ(HISTORY_RING_LEN, self->h.shown);
-	ASSERT_EQ(HISTORY_RING_LEN, self->h.lines);
+	/* The open, then 40 SETs: the last 32 records are SETs. */
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(41, self->all.count);
+	ASSERT_EQ(0, self->all.failures);
+	ASSERT_EQ(HISTORY_RING_LEN, self->all.shown);
+	ASSERT_EQ(HISTORY_RING_LEN, self->all.lines);
 	for (i = 0; i < HISTORY_RING_LEN; i++) {
-		EXPECT_EQ(40 - HISTORY_RING_LEN + 1 + i, self->h.t[i].seq);
-		/* seq 9 is the 9th request, a STOP (odd seq, even index). */
-		EXPECT_STREQ(self->h.t[i].seq % 2 ? "STOP" : "RUNNING",
-			     self->h.t[i].to);
+		EXPECT_EQ(41 - HISTORY_RING_LEN + 1 + i, self->all.t[i].seq);
+		EXPECT_STREQ("set", self->all.t[i].event);
+		/* seq 10 is the 9th SET, a STOP (even seq). */
+		EXPECT_STREQ(self->all.t[i].seq % 2 ? "RUNNING" : "STOP",
+			     self->all.t[i].to);
 	}
+}
+
+/*
+ * VFIO_DEVICE_RESET is the driver's, and the core records it: migdev puts
+ * the device back in RUNNING, which the next SET starts from.
+ */
+TEST_F(history, reset_is_recorded)
+{
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP, 0);
+	ASSERT_EQ(0, ioctl(self->dev.fd, VFIO_DEVICE_RESET));
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING_P2P, 0);
+
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(4, self->all.count);
+	ASSERT_EQ(4, self->all.lines);
+	expect_event(_metadata, &self->all.t[2], "reset", "0", "-");
+	EXPECT_EQ(getpid(), self->all.t[2].pid);
+	expect_transition(_metadata, &self->all.t[3], "0", "RUNNING",
+			  "RUNNING_P2P", "RUNNING_P2P");
+	/* A reset moves the device: that is no surprise. */
+	EXPECT_STREQ("-", self->all.t[3].detail);
+}
+
+/*
+ * A reset the core does not see (migdev's debugfs reset, as a PCI reset
+ * through sysfs would be) moves the device from where the last SET left
+ * it: the next SET is marked, with the state the driver was really in.
+ */
+TEST_F(history, unasked_change_is_marked)
+{
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP, 0);
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_RESET, "1"));
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING_P2P, 0);
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_STOP, 0);
+
+	ASSERT_EQ(0, history_read_sets(self->dev.uuid, &self->h));
+	ASSERT_EQ(3, self->h.lines);
+	EXPECT_STREQ("-", self->h.t[0].detail);
+	expect_transition(_metadata, &self->h.t[1], "0", "RUNNING",
+			  "RUNNING_P2P", "RUNNING_P2P");
+	EXPECT_STREQ("unasked", self->h.t[1].detail);
+	EXPECT_STREQ("-", self->h.t[2].detail);
+}
+
+/* How a process lets go of the device, as its last close records it. */
+enum let_go { CLOSES, EXITS, IS_KILLED };
+
+FIXTURE(last_close) {
+	struct vfio_dev dev;
+	struct history all;
+};
+
+FIXTURE_VARIANT(last_close) {
+	enum let_go how;
+	const char *detail;
+};
+
+FIXTURE_VARIANT_ADD(last_close, closes) {
+	.how = CLOSES,
+	.detail = "close",
+};
+
+FIXTURE_VARIANT_ADD(last_close, exits) {
+	.how = EXITS,
+	.detail = "exit:3",
+};
+
+FIXTURE_VARIANT_ADD(last_close, is_killed) {
+	.how = IS_KILLED,
+	.detail = "signal:9",
+};
+
+FIXTURE_SETUP(last_close)
+{
+	ASSERT_EQ(0, vfio_dev_create(&self->dev, MIGDEV_TYPE));
+}
+
+FIXTURE_TEARDOWN(last_close)
+{
+	vfio_dev_destroy(&self->dev);
+}
+
+/*
+ * A child holds the only fd on the device and lets go of it as the variant
+ * says: a QEMU that crashed or was killed is told from one that gave up.
+ */
+TEST_F(last_close, says_how)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
+				 &status))
+			_exit(1);
+		if (variant->how == CLOSES) {
+			close(self->dev.fd);
+			_exit(0);
+		}
+		if (variant->how == IS_KILLED)
+			raise(SIGKILL);
+		_exit(3);
+	}
+	close(self->dev.fd);
+	self->dev.fd = -1;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+
+	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
+	ASSERT_EQ(3, self->all.count);
+	ASSERT_EQ(3, self->all.lines);
+	expect_transition(_metadata, &self->all.t[1], "0", "RUNNING", "STOP",
+			  "RUNNING_P2P>STOP");
+	expect_event(_metadata, &self->all.t[2], "close", "0", variant->detail);
+	EXPECT_EQ(pid, self->all.t[2].pid);
+}
+
+/*
+ * A device going away with failures in its history logs the last of them,
+ * with their wall-clock times, once: they outlive the history.
+ */
+TEST_F(history, failures_logged_when_removed)
+{
+	static char log[1 << 20];
+	char want[160], uuid[37], *line, *save;
+	int n, found = 0;
+
+	ASSERT_EQ(0, debugfs_write(self->dev.uuid, MIGDEV_FAIL_NEXT,
+				   "RUNNING_P2P 5"));
+	set_state(_metadata, &self->dev, VFIO_DEVICE_STATE_RUNNING_P2P, -EIO);
+	snprintf(want, sizeof(want),
+		 "set to RUNNING_P2P: -EIO(-5), driver -EIO(-5), left RUNNING, pid %d vfio_history_te",
+		 getpid());
+	ASSERT_EQ(0, ioctl(self->dev.fd, VFIO_DEVICE_RESET));
+	strcpy(uuid, self->dev.uuid);
+	vfio_dev_destroy(&self->dev);
+
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof(log) - 1);
+	ASSERT_LT(0, n);
+	log[n] = '\0';
+	for (line = strtok_r(log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, uuid) && strstr(line, "vfio: seq 2 ") &&
+		    strstr(line, want))
+			found++;
+	}
+	EXPECT_EQ(1, found);
 }
 
 /*

@@ -69,7 +69,7 @@ static int stream_append(int data_fd, struct mig_stream *stream)
 static int last_transition(const char *uuid, struct transition *t)
 {
 	struct history h;
-	int ret = history_read(uuid, &h);
+	int ret = history_read_sets(uuid, &h);
 
 	if (ret)
 		return ret;
@@ -174,7 +174,7 @@ TEST_F(mtty, precopy_migration_states_and_arcs)
 	free(stream.data);
 
 	for (i = 0; i < 2; i++) {
-		ret = history_read(self->devs[i].uuid, &h);
+		ret = history_read_sets(self->devs[i].uuid, &h);
 		ASSERT_EQ(0, ret);
 		EXPECT_EQ((long long)sets[i], h.count);
 		EXPECT_EQ(0, h.failures);

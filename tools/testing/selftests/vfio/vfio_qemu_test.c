@@ -372,7 +372,7 @@ TEST_F_TIMEOUT(qemu, migration_completes, 300)
 	for (i = 0; i < 2; i++) {
 		TH_LOG("%s:", i ? "destination" : "source");
 		log_trace(_metadata, &sc->vm[i]);
-		ASSERT_EQ(0, history_read(sc->uuid[i], &sc->h[i]));
+		ASSERT_EQ(0, history_read_sets(sc->uuid[i], &sc->h[i]));
 		ASSERT_EQ(0, qemu_trace_sets(&sc->vm[i], &sets[i]));
 		EXPECT_EQ(0, history_matches_trace(_metadata, &sc->h[i],
 						   &sets[i], sc->pid[i]));
@@ -435,7 +435,7 @@ TEST_F_TIMEOUT(qemu, destination_refuses_resuming, 300)
 	ASSERT_EQ(0, settle(&sc->vm[0], "running", sc->uuid[0], "RUNNING"));
 
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, history_read(sc->uuid[i], &sc->h[i]));
+		ASSERT_EQ(0, history_read_sets(sc->uuid[i], &sc->h[i]));
 	d = diagnose(sc->h);
 	TH_LOG("diagnosis: device %d %s: %s -> %s failed %s, asked by %s pid %d",
 	       d.device, d.device >= 0 ? sc->uuid[d.device] : "-", d.t.from,
@@ -496,7 +496,7 @@ TEST_F_TIMEOUT(qemu, destination_fails_leaving_resuming, 300)
 	ASSERT_EQ(0, settle(&sc->vm[0], "postmigrate", sc->uuid[0], "STOP"));
 
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, history_read(sc->uuid[i], &sc->h[i]));
+		ASSERT_EQ(0, history_read_sets(sc->uuid[i], &sc->h[i]));
 	d = diagnose(sc->h);
 	TH_LOG("diagnosis: device %d: %s -> %s failed %s, asked by %s pid %d",
 	       d.device, d.t.from, d.t.to, d.t.result, d.t.comm, d.t.pid);
@@ -544,7 +544,7 @@ TEST_F_TIMEOUT(qemu, destination_stalls, 300)
 	ASSERT_EQ(0, start_both(sc));
 	ASSERT_EQ(0, qemu_migrate(&sc->vm[0], sc->reply, sizeof(sc->reply)));
 	for (i = 0; i < MIGRATE_SECONDS * 100; i++) {
-		ret = history_read(sc->uuid[1], &sc->h[1]);
+		ret = history_read_sets(sc->uuid[1], &sc->h[1]);
 		ASSERT_EQ(0, ret);
 		if (sc->h[1].lines &&
 		    !strcmp(sc->h[1].t[sc->h[1].lines - 1].result, "running"))
@@ -563,7 +563,7 @@ TEST_F_TIMEOUT(qemu, destination_stalls, 300)
 	ASSERT_EQ(0, migration_end(sc, status, sizeof(status)));
 	ASSERT_STREQ("completed", status);
 	ASSERT_EQ(0, settle(&sc->vm[1], "running", sc->uuid[1], "RUNNING"));
-	ASSERT_EQ(0, history_read(sc->uuid[1], &sc->h[1]));
+	ASSERT_EQ(0, history_read_sets(sc->uuid[1], &sc->h[1]));
 	ASSERT_EQ(0, qemu_trace_sets(&sc->vm[1], &sets));
 	TH_LOG("destination:");
 	log_trace(_metadata, &sc->vm[1]);
@@ -590,7 +590,7 @@ TEST_F_TIMEOUT(qemu, destination_killed, 300)
 	ASSERT_EQ(0, start_both(sc));
 	ASSERT_EQ(0, qemu_migrate(&sc->vm[0], sc->reply, sizeof(sc->reply)));
 	for (i = 0; i < MIGRATE_SECONDS * 100; i++) {
-		ASSERT_EQ(0, history_read(sc->uuid[0], &sc->h[0]));
+		ASSERT_EQ(0, history_read_sets(sc->uuid[0], &sc->h[0]));
 		t = sc->h[0].lines ? &sc->h[0].t[sc->h[0].lines - 1] : NULL;
 		if (t && !strcmp(t->result, "running") &&
 		    !strcmp(t->to, "STOP_COPY"))
@@ -608,7 +608,7 @@ TEST_F_TIMEOUT(qemu, destination_killed, 300)
 	ASSERT_EQ(0, debugfs_state(sc->uuid[0], state, sizeof(state)));
 	EXPECT_STREQ("RUNNING", state);
 
-	ASSERT_EQ(0, history_read(sc->uuid[0], &sc->h[0]));
+	ASSERT_EQ(0, history_read_sets(sc->uuid[0], &sc->h[0]));
 	ASSERT_EQ(0, qemu_trace_sets(&sc->vm[0], &sets));
 	TH_LOG("source:");
 	log_trace(_metadata, &sc->vm[0]);

@@ -2,8 +2,10 @@
 /*
  * Tests of the vfio trace events, read through tracefs as trace-cmd and
  * perf would: a whole migration between two migdev devices gives, for each
- * state change, vfio_mig_set_begin, one vfio_mig_arc per arc the driver
- * took, and vfio_mig_set_end with the ioctl's result, in that order.
+ * state change, one vfio_mig_arc per arc the driver took, then
+ * vfio_mig_set_end with what the driver and the ioctl returned, in that
+ * order; each carries the seq of the change's line in migration/history
+ * (0 without it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,12 +68,18 @@ static int tracing(int on)
 FIXTURE(trace) {
 	struct vfio_dev src, dst;
 	struct events ev;
+	bool history;		/* CONFIG_VFIO_DEBUGFS: seq, from and arcs */
 };
 
 FIXTURE_SETUP(trace)
 {
+	char path[PATH_MAX];
+
 	ASSERT_EQ(0, vfio_dev_create(&self->src, MIGDEV_TYPE));
 	ASSERT_EQ(0, vfio_dev_create(&self->dst, MIGDEV_TYPE));
+	snprintf(path, sizeof(path), VFIO_DEBUGFS "/%s/migration/history",
+		 self->src.uuid);
+	self->history = !path_exists(path);
 }
 
 FIXTURE_TEARDOWN(trace)
@@ -81,18 +89,48 @@ FIXTURE_TEARDOWN(trace)
 	vfio_dev_destroy(&self->dst);
 }
 
-/* Appends the events of one state change to @want. */
-static void want_set(char (*want)[128], int *n, const char *uuid,
-		     const char *to, const char * const *arcs, int result)
+/*
+ * Appends the events of one state change to @want, record @seq of the
+ * device's history; set_end up to its duration, which the test cannot
+ * know.
+ */
+static void want_set(char (*want)[128], int *n, bool history, int seq,
+		     const char *uuid, const char *from, const char *to,
+		     const char * const *arcs, int result)
 {
 	int i;
 
-	snprintf(want[(*n)++], 128, "vfio_mig_set_begin: %s to=%s", uuid, to);
+	if (!history)
+		seq = 0;
 	for (i = 0; arcs[i]; i++)
-		snprintf(want[(*n)++], 128, "vfio_mig_arc: %s %s", uuid,
-			 arcs[i]);
-	snprintf(want[(*n)++], 128, "vfio_mig_set_end: %s to=%s result=%d",
-		 uuid, to, result);
+		snprintf(want[(*n)++], 128, "vfio_mig_arc: %s seq=%d %s", uuid,
+			 seq, arcs[i]);
+	snprintf(want[(*n)++], 128,
+		 "vfio_mig_set_end: %s seq=%d from=%s to=%s arcs=%d driver=%d result=%d duration_us=",
+		 uuid, seq, history ? from : "0xff", to, history ? i : 0,
+		 result, result);
+}
+
+/* Each event as wanted; set_end's duration a number, whatever it is. */
+static void expect_events(struct __test_metadata *_metadata,
+			  char (*want)[128], int n, const struct events *ev)
+{
+	const char *tail;
+	char *end;
+	int i;
+
+	ASSERT_EQ(n, ev->n);
+	for (i = 0; i < n; i++) {
+		if (!strstr(want[i], "duration_us=")) {
+			EXPECT_STREQ(want[i], ev->line[i]);
+			continue;
+		}
+		EXPECT_EQ(0, strncmp(want[i], ev->line[i], strlen(want[i])))
+			TH_LOG("want %s..., got %s", want[i], ev->line[i]);
+		tail = ev->line[i] + strlen(want[i]);
+		strtoull(tail, &end, 10);
+		EXPECT_TRUE(end != tail && !*end) TH_LOG("%s", ev->line[i]);
+	}
 }
 
 TEST_F(trace, migration_on_one_timeline)
@@ -109,29 +147,66 @@ TEST_F(trace, migration_on_one_timeline)
 		"STOP -> RUNNING_P2P", "RUNNING_P2P -> RUNNING", NULL };
 	struct mig_stream stream = { 0 };
 	char want[MAX_EVENTS][128];
-	int i, n = 0;
+	int n = 0;
 
 	ASSERT_EQ(0, tracing(1));
 	ASSERT_EQ(0, vfio_migrate(&self->src, &self->dst, &stream));
 	ASSERT_EQ(0, tracing(0));
 	free(stream.data);
 
-	want_set(want, &n, self->src.uuid, "RUNNING_P2P", src_p2p, 0);
-	want_set(want, &n, self->src.uuid, "STOP_COPY", src_copy, 0);
-	want_set(want, &n, self->src.uuid, "STOP", src_stop, 0);
-	want_set(want, &n, self->dst.uuid, "STOP", dst_stop, 0);
-	want_set(want, &n, self->dst.uuid, "RESUMING", dst_resume, 0);
-	want_set(want, &n, self->dst.uuid, "STOP", dst_load, 0);
-	want_set(want, &n, self->dst.uuid, "RUNNING", dst_run, 0);
+	/* Each device's record 1 is its open; its SETs follow. */
+	want_set(want, &n, self->history, 2, self->src.uuid, "RUNNING",
+		 "RUNNING_P2P", src_p2p, 0);
+	want_set(want, &n, self->history, 3, self->src.uuid, "RUNNING_P2P",
+		 "STOP_COPY", src_copy, 0);
+	want_set(want, &n, self->history, 4, self->src.uuid, "STOP_COPY",
+		 "STOP", src_stop, 0);
+	want_set(want, &n, self->history, 2, self->dst.uuid, "RUNNING",
+		 "STOP", dst_stop, 0);
+	want_set(want, &n, self->history, 3, self->dst.uuid, "STOP",
+		 "RESUMING", dst_resume, 0);
+	want_set(want, &n, self->history, 4, self->dst.uuid, "RESUMING",
+		 "STOP", dst_load, 0);
+	want_set(want, &n, self->history, 5, self->dst.uuid, "STOP",
+		 "RUNNING", dst_run, 0);
 
 	ASSERT_EQ(0, events_read(&self->ev));
-	ASSERT_EQ(n, self->ev.n);
-	for (i = 0; i < n; i++)
-		EXPECT_STREQ(want[i], self->ev.line[i]);
+	expect_events(_metadata, want, n, &self->ev);
+}
+
+/* The seq in the events is the line of migration/history they join. */
+TEST_F(trace, seq_joins_the_history)
+{
+	struct history h;
+	int data_fd, i;
+	char want[128];
+
+	if (!self->history)
+		SKIP(return, "no migration/history (CONFIG_VFIO_DEBUGFS=n)");
+	ASSERT_EQ(0, tracing(1));
+	ASSERT_EQ(0, vfio_mig_set(self->src.fd, VFIO_DEVICE_STATE_STOP,
+				  &data_fd));
+	ASSERT_EQ(0, vfio_mig_set(self->src.fd, VFIO_DEVICE_STATE_RUNNING,
+				  &data_fd));
+	ASSERT_EQ(0, tracing(0));
+
+	ASSERT_EQ(0, history_read_sets(self->src.uuid, &h));
+	ASSERT_EQ(2, h.lines);
+	ASSERT_EQ(0, events_read(&self->ev));
+	ASSERT_EQ(6, self->ev.n);
+	for (i = 0; i < 2; i++) {
+		snprintf(want, sizeof(want),
+			 "vfio_mig_set_end: %s seq=%lld from=%s to=%s ",
+			 self->src.uuid, h.t[i].seq, h.t[i].from, h.t[i].to);
+		EXPECT_EQ(0, strncmp(want, self->ev.line[2 + 3 * i],
+				     strlen(want)))
+			TH_LOG("want %s..., got %s", want,
+			       self->ev.line[2 + 3 * i]);
+	}
 }
 
 /*
- * A failed change: its begin and end, with the errno, and no arc. ERROR
+ * A failed change: its end, with the errno, and no arc. ERROR
  * is no state userspace may ask for, so the core's FSM refuses it without
  * any fault injection (which needs VFIO debugfs).
  */
@@ -139,18 +214,17 @@ TEST_F(trace, failure_shows_its_errno)
 {
 	static const char * const none[] = { NULL };
 	char want[4][128];
-	int data_fd, i, n = 0;
+	int data_fd, n = 0;
 
 	ASSERT_EQ(0, tracing(1));
 	EXPECT_EQ(-EINVAL, vfio_mig_set(self->src.fd, VFIO_DEVICE_STATE_ERROR,
 					&data_fd));
 	ASSERT_EQ(0, tracing(0));
 
-	want_set(want, &n, self->src.uuid, "ERROR", none, -EINVAL);
+	want_set(want, &n, self->history, 2, self->src.uuid, "0xff", "ERROR",
+		 none, -EINVAL);
 	ASSERT_EQ(0, events_read(&self->ev));
-	ASSERT_EQ(n, self->ev.n);
-	for (i = 0; i < n; i++)
-		EXPECT_STREQ(want[i], self->ev.line[i]);
+	expect_events(_metadata, want, n, &self->ev);
 }
 
 /* Disabled, the events leave nothing in the buffer. */
@@ -174,7 +248,7 @@ TEST_F(trace, nothing_while_disabled)
 TEST(formats_name_states_by_value)
 {
 	static const char * const events[] = {
-		"vfio_mig_set_begin", "vfio_mig_arc", "vfio_mig_set_end",
+		"vfio_mig_arc", "vfio_mig_set_end",
 	};
 	char path[PATH_MAX], buf[4096], want[64];
 	enum vfio_device_mig_state state;

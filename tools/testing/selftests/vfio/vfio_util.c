@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -141,37 +142,164 @@ int debugfs_write(const char *uuid, const char *file, const char *text)
 	return write_file(path, text);
 }
 
-/* Parses history as debugfs-vfio-history documents it; -EBADMSG if not. */
+/* The columns the history has had since v3; later ones are appended. */
+enum history_column {
+	COL_SEQ, COL_TIME, COL_EVENT, COL_RESULT, COL_DRIVER, COL_FROM, COL_TO,
+	COL_LEFT, COL_ARCS, COL_ARC_US, COL_DURATION_US, COL_DETAIL, COL_PID,
+	COL_TID, COL_COMM, COLUMNS
+};
+
+static const char * const history_column_names[COLUMNS] = {
+	"seq", "time", "event", "result", "driver", "from", "to", "left",
+	"arcs", "arc_us", "duration_us", "detail", "pid", "tid", "comm",
+};
+
+#define MAX_FIELDS	32
+
+/* Splits @line at blanks into at most MAX_FIELDS fields; -1 if more. */
+static int split_fields(char *line, char *field[MAX_FIELDS])
+{
+	char *save, *f;
+	int n = 0;
+
+	for (f = strtok_r(line, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
+		if (n == MAX_FIELDS)
+			return -1;
+		field[n++] = f;
+	}
+	return n;
+}
+
+/* "2026-12-07T01:23:45.678901Z" in microseconds since the epoch; -1 if not. */
+static long long parse_time_us(const char *text)
+{
+	struct tm tm = { 0 };
+	char *end;
+	long us;
+
+	end = strptime(text, "%Y-%m-%dT%H:%M:%S.", &tm);
+	if (!end || strlen(end) != 7 || end[6] != 'Z')
+		return -1;
+	us = strtol(end, &end, 10);
+	if (*end != 'Z')
+		return -1;
+	return (long long)timegm(&tm) * 1000000 + us;
+}
+
+/* @src into @dst of @size bytes; -1 if it does not fit. */
+static int copy_field(char *dst, size_t size, const char *src)
+{
+	if (strlen(src) >= size)
+		return -1;
+	strcpy(dst, src);
+	return 0;
+}
+
+/* One record from its fields, through the header's column indices. */
+static int parse_record(char **field, const int *col, struct transition *t)
+{
+	char *end;
+
+	t->seq = strtoll(field[col[COL_SEQ]], &end, 10);
+	if (*end)
+		return -1;
+	t->duration_us = strtoll(field[col[COL_DURATION_US]], &end, 10);
+	if (*end)
+		return -1;
+	t->pid = strtol(field[col[COL_PID]], &end, 10);
+	if (*end)
+		return -1;
+	t->tid = strtol(field[col[COL_TID]], &end, 10);
+	if (*end)
+		return -1;
+	t->time_us = parse_time_us(field[col[COL_TIME]]);
+	if (t->time_us < 0)
+		return -1;
+	return copy_field(t->time, sizeof(t->time), field[col[COL_TIME]]) ||
+	       copy_field(t->event, sizeof(t->event), field[col[COL_EVENT]]) ||
+	       copy_field(t->result, sizeof(t->result), field[col[COL_RESULT]]) ||
+	       copy_field(t->driver, sizeof(t->driver), field[col[COL_DRIVER]]) ||
+	       copy_field(t->from, sizeof(t->from), field[col[COL_FROM]]) ||
+	       copy_field(t->to, sizeof(t->to), field[col[COL_TO]]) ||
+	       copy_field(t->left, sizeof(t->left), field[col[COL_LEFT]]) ||
+	       copy_field(t->arcs, sizeof(t->arcs), field[col[COL_ARCS]]) ||
+	       copy_field(t->arc_us, sizeof(t->arc_us), field[col[COL_ARC_US]]) ||
+	       copy_field(t->detail, sizeof(t->detail), field[col[COL_DETAIL]]) ||
+	       copy_field(t->comm, sizeof(t->comm), field[col[COL_COMM]]) ? -1 : 0;
+}
+
+/*
+ * Parses history as debugfs-vfio-history documents it, finding each column
+ * by its name in the header and ignoring columns appended since; -EBADMSG
+ * if it is not that.
+ */
 int history_read(const char *uuid, struct history *h)
 {
-	static __thread char buf[16384];
-	char *line, *save;
-	int n;
+	static __thread char buf[32768];
+	char *line, *save, *field[MAX_FIELDS];
+	int col[COLUMNS], n, names, i, c;
 
 	memset(h, 0, sizeof(*h));
 	n = debugfs_read(uuid, "migration/history", buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	line = strtok_r(buf, "\n", &save);
-	if (!line || sscanf(line, "# transitions %lld failures %lld shown %lld",
+	if (!line || sscanf(line, "# records %lld failures %lld shown %lld",
 			    &h->count, &h->failures, &h->shown) != 3)
 		return -EBADMSG;
 	line = strtok_r(NULL, "\n", &save);
-	if (!line || strcmp(line, HISTORY_COLUMNS))
+	if (!line || line[0] != '#')
 		return -EBADMSG;
+	names = split_fields(line + 1, field);
+	for (c = 0; c < COLUMNS; c++) {
+		col[c] = -1;
+		for (i = 0; i < names; i++)
+			if (!strcmp(field[i], history_column_names[c]))
+				col[c] = i;
+		if (col[c] < 0)
+			return -EBADMSG;
+	}
 	while ((line = strtok_r(NULL, "\n", &save))) {
-		struct transition *t = &h->t[h->lines];
-
 		if (h->lines == HISTORY_RING_LEN ||
-		    sscanf(line, "%lld %lf %lld %31s %15s %15s %79s %d %d %15s",
-			   &t->seq, &t->start, &t->duration_us, t->result,
-			   t->from, t->to, t->arcs, &t->pid, &t->tid,
-			   t->comm) != 10)
+		    split_fields(line, field) != names ||
+		    parse_record(field, col, &h->t[h->lines]))
 			return -EBADMSG;
 		h->lines++;
 	}
 	/* The header counts the lines that follow it. */
 	return h->shown == h->lines ? 0 : -EBADMSG;
+}
+
+/*
+ * The SET records of @all, in order: its count and failures those of the
+ * SETs shown.
+ */
+void history_sets(const struct history *all, struct history *sets)
+{
+	int i;
+
+	memset(sets, 0, sizeof(*sets));
+	for (i = 0; i < all->lines; i++) {
+		if (strcmp(all->t[i].event, "set"))
+			continue;
+		sets->t[sets->lines++] = all->t[i];
+		if (strcmp(all->t[i].result, "0") &&
+		    strcmp(all->t[i].result, "running"))
+			sets->failures++;
+	}
+	sets->count = sets->lines;
+	sets->shown = sets->lines;
+}
+
+/* history_read(), then history_sets(). */
+int history_read_sets(const char *uuid, struct history *h)
+{
+	static __thread struct history all;
+	int ret = history_read(uuid, &all);
+
+	if (!ret)
+		history_sets(&all, h);
+	return ret;
 }
 
 /* migration/state of @uuid, without its newline, or -errno. */

@@ -22,6 +22,7 @@
 #define MIGDEV_ERROR_NEXT	"migration/migdev/error_next"
 #define MIGDEV_HOLD_LOCK	"migration/migdev/hold_lock"
 #define MIGDEV_GET_STATE_CALLS	"migration/migdev/get_state_calls"
+#define MIGDEV_RESET		"migration/migdev/reset"
 
 struct vfio_dev {
 	char uuid[37];
@@ -98,15 +99,20 @@ int stream_write(int data_fd, const struct mig_stream *stream);
 
 /* migration/history, as debugfs-vfio-history documents it. */
 #define HISTORY_RING_LEN	32
-#define HISTORY_COLUMNS		"#  seq        start duration_us result             from         to           arcs                            pid     tid comm"
 
-/* One parsed line of history. */
+/* One parsed record of history; its columns found by the header's names. */
 struct transition {
 	long long seq;
-	double start;
+	char time[32];		/* 2026-12-07T01:23:45.678901Z */
+	long long time_us;	/* the same, in microseconds since the epoch */
+	char event[8];		/* set, open, close, reset, read, write */
+	char result[32], driver[32];
+	char from[16], to[16], left[16];
+	char arcs[80], arc_us[64];
 	long long duration_us;
-	char result[32], from[16], to[16], arcs[80], comm[16];
+	char detail[16];
 	int pid, tid;
+	char comm[16];
 };
 
 struct history {
@@ -116,6 +122,8 @@ struct history {
 };
 
 int history_read(const char *uuid, struct history *h);
+void history_sets(const struct history *all, struct history *sets);
+int history_read_sets(const char *uuid, struct history *h);
 
 int bar0_fill(int fd, size_t size, unsigned int seed);
 int bar0_read(int fd, void *buf, size_t size);
