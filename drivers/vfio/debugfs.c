@@ -108,7 +108,6 @@ void vfio_device_debugfs_exit(struct vfio_device *vdev)
 {
 	debugfs_remove_recursive(vdev->debug_root);
 	vdev->debug_root = NULL;
-	vfio_mig_history_free(vdev);
 }
 
 void vfio_debugfs_create_root(void)
