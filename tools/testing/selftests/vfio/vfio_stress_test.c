@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "../kselftest_harness.h"
 #include "vfio_util.h"
@@ -73,6 +74,7 @@ static void read_tree(const char *dir)
 {
 	char path[PATH_MAX], buf[8192];
 	struct dirent *e;
+	struct stat st;
 	DIR *d;
 	int n;
 
@@ -90,6 +92,9 @@ static void read_tree(const char *dir)
 			read_tree(path);
 			continue;
 		}
+		/* Write-only files (migdev's reset) are not for reading. */
+		if (!stat(path, &st) && !(st.st_mode & 0444))
+			continue;
 		n = read_file(path, buf, sizeof(buf));
 		if (n >= 0)
 			reads++;
