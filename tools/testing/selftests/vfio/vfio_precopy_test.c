@@ -7,11 +7,13 @@
  * arcs mainline's FSM takes, PRE_COPY and PRE_COPY_P2P included.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "vfio_util.h"
@@ -219,6 +221,64 @@ TEST_F(mtty, precopy_inner_arcs)
 	EXPECT_STREQ("PRE_COPY_P2P", t.from);
 	EXPECT_STREQ("RUNNING_P2P>RUNNING", t.arcs);
 	close(fd);
+}
+
+/*
+ * Two destinations fail in pre-copy's RESUMING: one's stream is rejected
+ * by mtty as it arrives (a header that is not mtty's: write() fails with
+ * -EFAULT), the other's process is killed with the device open. Neither
+ * failure is a failed SET, and the histories still tell them apart: a
+ * write record with the errno, against a close by signal 9.
+ */
+TEST_F(mtty, rejected_stream_and_killed_destination_differ)
+{
+	static const char junk[64] = "not an mtty stream";
+	struct history all;
+	int data_fd, status;
+	pid_t pid;
+
+	/* The first destination's stream is rejected. */
+	ASSERT_EQ(0, vfio_mig_set(self->devs[0].fd, VFIO_DEVICE_STATE_STOP,
+				  &data_fd));
+	ASSERT_EQ(0, vfio_mig_set(self->devs[0].fd,
+				  VFIO_DEVICE_STATE_RESUMING, &data_fd));
+	ASSERT_LE(0, data_fd);
+	EXPECT_EQ(-1, write(data_fd, junk, sizeof(junk)));
+	EXPECT_EQ(EFAULT, errno);
+	close(data_fd);
+
+	/* The second's process is killed in RESUMING, the device open. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (vfio_mig_set(self->devs[1].fd, VFIO_DEVICE_STATE_STOP,
+				 &data_fd) ||
+		    vfio_mig_set(self->devs[1].fd, VFIO_DEVICE_STATE_RESUMING,
+				 &data_fd))
+			_exit(1);
+		raise(SIGKILL);
+	}
+	close(self->devs[1].fd);
+	self->devs[1].fd = -1;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+
+	ASSERT_EQ(0, history_read(self->devs[0].uuid, &all));
+	ASSERT_EQ(4, all.lines);
+	EXPECT_STREQ("RESUMING", all.t[2].to);
+	EXPECT_STREQ("0", all.t[2].result);
+	EXPECT_STREQ("write", all.t[3].event);
+	EXPECT_STREQ("-EFAULT(-14)", all.t[3].result);
+	EXPECT_EQ(1, all.failures);
+
+	ASSERT_EQ(0, history_read(self->devs[1].uuid, &all));
+	ASSERT_EQ(4, all.lines);
+	EXPECT_STREQ("RESUMING", all.t[2].to);
+	EXPECT_STREQ("0", all.t[2].result);
+	EXPECT_STREQ("close", all.t[3].event);
+	EXPECT_STREQ("signal:9", all.t[3].detail);
+	EXPECT_EQ(pid, all.t[3].pid);
+	EXPECT_EQ(0, all.failures);
 }
 
 int main(int argc, char **argv)
