@@ -97,6 +97,15 @@ function added(f, label, ceiling,   a, b) {
 	}
 	row(label, a, b, sprintf("%.3f", a / b), "added " a - b " <= " ceiling, verdict(a - b <= ceiling))
 }
+# What the feature adds to @f, in instructions, with no target.
+function reported(f, label,   a, b) {
+	a = median("modules " f); b = median("baseline " f)
+	if (a == "" || b == "" || b == 0) {
+		missing = missing " " f
+		return
+	}
+	row(label, a, b, sprintf("%.3f", a / b), "added " a - b ", none", "-")
+}
 END {
 	if (clock == "icount")
 		print "times: the guest clock under QEMU -icount shift=0, one ns per guest instruction"
@@ -109,6 +118,9 @@ END {
 	a = median("modules transition_traced_ns") - median("modules transition_ns")
 	b = median("baseline transition_traced_ns") - median("baseline transition_ns")
 	row("vfio events on, added per SET (ns)", a, b, "-", "none, reference", "-")
+	# The other events of the history: what they add, no target.
+	reported("reset_ns", "VFIO_DEVICE_RESET (ns)")
+	reported("open_close_ns", "first open + last close (ns)")
 	cost("qemu_migration_ns", "QEMU live migration, end to end (ns)", "1.01")
 	small = median("modules devices_small"); large = median("modules devices_large")
 	cost("register_ns_small", "register, " small " devices (ns/dev)", "1.10")

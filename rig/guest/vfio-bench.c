@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "qemu_util.h"
@@ -147,6 +148,42 @@ static void traced_transitions(struct vfio_dev *dev, int round_trips)
 		fail(VFIO_TRACE_EVENTS, ret);
 }
 
+/* Time per VFIO_DEVICE_RESET, which the history records. */
+static void resets(struct vfio_dev *dev, int n)
+{
+	long long t0;
+	int i;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		if (ioctl(dev->fd, VFIO_DEVICE_RESET))
+			fail("reset", -errno);
+	printf("BENCH reset_ns %lld\n", (now_ns() - t0) / n);
+}
+
+/*
+ * Time per first open and last close of the device, through its group:
+ * two records of the history. The device is open again afterwards.
+ */
+static void opens(struct vfio_dev *dev, int n)
+{
+	long long t0;
+	int i, fd;
+
+	close(dev->fd);
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		fd = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, dev->uuid);
+		if (fd < 0)
+			fail("open the device", -errno);
+		close(fd);
+	}
+	printf("BENCH open_close_ns %lld\n", (now_ns() - t0) / n);
+	dev->fd = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, dev->uuid);
+	if (dev->fd < 0)
+		fail("open the device again", -errno);
+}
+
 /* Time per open + read + close of @path; not printed if it is missing. */
 static void reads(const char *figure, const char *path, int n)
 {
@@ -233,6 +270,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < sz->repeats; i++) {
 		transitions(&dev, sz->round_trips, "transition_ns");
 		traced_transitions(&dev, sz->round_trips);
+		resets(&dev, sz->round_trips);
+		opens(&dev, sz->round_trips);
 		/* After that many transitions the history ring is full. */
 		snprintf(path, sizeof(path),
 			 VFIO_DEBUGFS "/%s/migration/state", dev.uuid);
