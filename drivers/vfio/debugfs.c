@@ -88,11 +88,16 @@ void vfio_device_debugfs_init(struct vfio_device *vdev)
 		return;
 
 	mig_dir = debugfs_create_dir("migration", vdev->debug_root);
+	/*
+	 * First: debugfs removes the newest files first, each under the
+	 * directory's lock, and waits there for a state read stuck in the
+	 * driver; the history still answers meanwhile.
+	 */
+	vfio_mig_history_create(vdev, mig_dir);
 	debugfs_create_file("state", 0444, mig_dir, vdev,
 			    &vfio_device_state_fops);
 	debugfs_create_file("features", 0444, mig_dir, vdev,
 			    &vfio_device_features_fops);
-	vfio_mig_history_create(vdev, mig_dir);
 }
 
 /**

@@ -617,6 +617,52 @@ TEST_F(history, concurrent_sets_get_their_own_arcs)
 	}
 }
 
+/*
+ * The device is removed while a state read waits on the driver's lock,
+ * which a stalled SET holds: debugfs removal then waits for that reader,
+ * under the lock of the migration/ directory. A history read meanwhile
+ * answers at once: the SET, the state reader and the removal are all
+ * still there when it has.
+ */
+TEST_F(history, answers_while_removal_waits_on_a_state_reader)
+{
+	pid_t setter, reader, remover;
+	char uuid[37], state[32];
+
+	strcpy(uuid, self->dev.uuid);
+	ASSERT_EQ(0, debugfs_write(uuid, MIGDEV_STALL_NEXT, "RUNNING_P2P 5000"));
+	setter = fork_set(&self->dev, VFIO_DEVICE_STATE_RUNNING_P2P);
+	ASSERT_LE(0, setter);
+	ASSERT_EQ(0, lock_held_wait(uuid));
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (reader == 0)
+		_exit(debugfs_state(uuid, state, sizeof(state)) ? 1 : 0);
+	/* The setter keeps the device open; this process lets go. */
+	vfio_dev_close(&self->dev);
+	usleep(200 * 1000);
+	remover = fork();
+	ASSERT_LE(0, remover);
+	if (remover == 0)
+		_exit(mdev_remove(uuid) ? 1 : 0);
+	usleep(500 * 1000);
+
+	ASSERT_EQ(0, history_read(uuid, &self->all));
+	EXPECT_EQ(0, waitpid(setter, NULL, WNOHANG));
+	EXPECT_EQ(0, waitpid(reader, NULL, WNOHANG));
+	EXPECT_EQ(0, waitpid(remover, NULL, WNOHANG));
+	ASSERT_EQ(2, self->all.lines);
+	expect_event(_metadata, &self->all.t[0], "open", "0", "-");
+	EXPECT_STREQ("running", self->all.t[1].result);
+	EXPECT_EQ(setter, self->all.t[1].pid);
+
+	expect_exit_0(_metadata, setter);
+	expect_exit_0(_metadata, reader);
+	expect_exit_0(_metadata, remover);
+	/* Gone with the device: the fixture has nothing left to remove. */
+	self->dev.uuid[0] = '\0';
+}
+
 /* A thread named with blanks and a backslash stays one field. */
 static void *set_stop_named(void *arg)
 {
