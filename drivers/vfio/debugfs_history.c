@@ -41,7 +41,8 @@
 /* Flags of a record */
 #define VFIO_MIG_DONE		BIT(0)	/* its end is recorded */
 #define VFIO_MIG_UNASKED	BIT(1)	/* the driver was not where the last SET left it */
-#define VFIO_MIG_EXITING	BIT(2)	/* a close by a process that was exiting */
+#define VFIO_MIG_EXITING	BIT(2)	/* a close by the opener, as it exited */
+#define VFIO_MIG_RELEASED	BIT(3)	/* a close by another process than the opener */
 
 /* One event; the order packs it into 96 bytes. */
 struct vfio_mig_record {
@@ -84,25 +85,33 @@ vfio_mig_history_slot(struct vfio_mig_record *ring, u64 seq)
 	return &ring[(seq - 1) & (VFIO_MIG_HISTORY_LEN - 1)];
 }
 
+/* CLOCK_REALTIME at @now, a ktime_get_ns(): one clock read per event. */
+static u64 vfio_mig_wall(u64 now)
+{
+	return ktime_to_ns(ktime_mono_to_real(ns_to_ktime(now)));
+}
+
 /*
- * A new record for @event, started at @now, by the current task; NULL when
- * the device has no ring. Called with the history's lock held.
+ * A new record for @event, starting now, by the current task; NULL when the
+ * device has no ring. Called with the history's lock held, and the clock
+ * read under it, so that the records' order is that of their times.
  */
 static struct vfio_mig_record *
-vfio_mig_record_new(struct vfio_mig_history *h, enum vfio_mig_event event,
-		    u64 now, u64 wall)
+vfio_mig_record_new(struct vfio_mig_history *h, enum vfio_mig_event event)
 {
 	struct vfio_mig_record *r;
+	u64 now;
 
 	lockdep_assert_held(&h->lock);
 	if (!h->ring)
 		return NULL;
+	now = ktime_get_ns();
 	r = vfio_mig_history_slot(h->ring, ++h->count);
 	memset(r, 0, sizeof(*r));
 	r->seq = h->count;
 	r->event = event;
 	r->start_ns = now;
-	r->wall_ns = wall;
+	r->wall_ns = vfio_mig_wall(now);
 	r->to = VFIO_MIG_NO_STATE;
 	r->left = VFIO_MIG_NO_STATE;
 	r->tgid = task_tgid_nr(current);
@@ -115,10 +124,21 @@ vfio_mig_record_new(struct vfio_mig_history *h, enum vfio_mig_event event,
 	return r;
 }
 
-/* CLOCK_REALTIME at @now, a ktime_get_ns(): one clock read per event. */
-static u64 vfio_mig_wall(u64 now)
+/*
+ * How the process that opened the device let go of it: it closed it, or it
+ * was exiting, with its exit code. When the last reference went with
+ * another process (a child, a process the fd was passed to, a kernel
+ * thread), the opener's end is not known.
+ */
+static void vfio_mig_close_how(struct vfio_mig_history *h,
+			       struct vfio_mig_record *r)
 {
-	return ktime_to_ns(ktime_mono_to_real(ns_to_ktime(now)));
+	if (task_tgid_nr(current) != h->opener) {
+		r->flags |= VFIO_MIG_RELEASED;
+	} else if (current->flags & PF_EXITING) {
+		r->flags |= VFIO_MIG_EXITING;
+		r->exit_code = current->exit_code;
+	}
 }
 
 /* Records an event that ends as it starts; it failed if @err. */
@@ -126,20 +146,18 @@ static void vfio_mig_history_event(struct vfio_device *vdev,
 				   enum vfio_mig_event event, int err)
 {
 	struct vfio_mig_history *h = &vdev->mig_history;
-	u64 now = ktime_get_ns(), wall = vfio_mig_wall(now);
 	struct vfio_mig_record *r;
 
 	spin_lock(&h->lock);
-	r = vfio_mig_record_new(h, event, now, wall);
+	r = vfio_mig_record_new(h, event);
 	if (r) {
 		r->driver = err;
 		r->result = err;
 		r->flags = VFIO_MIG_DONE;
-		if (event == VFIO_MIG_EVENT_CLOSE &&
-		    (current->flags & PF_EXITING)) {
-			r->flags |= VFIO_MIG_EXITING;
-			r->exit_code = current->exit_code;
-		}
+		if (event == VFIO_MIG_EVENT_OPEN)
+			h->opener = task_tgid_nr(current);
+		if (event == VFIO_MIG_EVENT_CLOSE)
+			vfio_mig_close_how(h, r);
 		if (err)
 			h->failures++;
 		/* A driver puts the device where it sees fit on open and close. */
@@ -203,20 +221,43 @@ void vfio_mig_history_close(struct vfio_device *vdev)
 		vfio_mig_history_event(vdev, VFIO_MIG_EVENT_CLOSE, 0);
 }
 
+/* Answers a data fd gives in the normal course of a migration. */
+static bool vfio_mig_data_err_normal(int err)
+{
+	switch (err) {
+	case -ENOMSG:		/* the end of the pre-copy data, for now */
+	case -EAGAIN:
+	case -EINTR:
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		return true;
+	}
+	return false;
+}
+
 /**
  * vfio_mig_data_error - record a failed read or write on a migration data fd
  * @vdev: the device the data fd belongs to
  * @write: true for a write (RESUMING), false for a read
- * @err: the error the driver returns to userspace, a -errno
+ * @err: what the driver returns to userspace
  *
- * For drivers, from their data fd's read and write handlers, where the
- * device is still theirs to use: a stream that the destination rejects is
- * seen on the data fd, which the core never sees. Takes no lock but the
- * history's; a no-op without CONFIG_VFIO_DEBUGFS.
+ * For drivers, from their data fd's read and write handlers: a stream that
+ * the destination rejects is seen on the data fd, which the core never
+ * sees. Errors that are part of a migration's normal course (-ENOMSG at
+ * the end of the pre-copy data, -EAGAIN, a signal) are not failures and
+ * are not recorded. Takes no lock but the history's; a no-op without
+ * CONFIG_VFIO_DEBUGFS.
+ *
+ * Context: the data fd outlives the device's close, and the vfio_device
+ * may be gone after it: call this only where the fd is known to be still
+ * enabled, under the lock with which the driver disables its data fds in
+ * close_device(), as mtty and migdev do.
  */
 void vfio_mig_data_error(struct vfio_device *vdev, bool write, int err)
 {
-	if (vdev->mig_ops && err < 0)
+	if (vdev->mig_ops && err < 0 && !vfio_mig_data_err_normal(err))
 		vfio_mig_history_event(vdev, write ? VFIO_MIG_EVENT_WRITE :
 					     VFIO_MIG_EVENT_READ, err);
 }
@@ -229,8 +270,8 @@ EXPORT_SYMBOL_GPL(vfio_mig_data_error);
  * @event: VFIO_MIG_EVENT_SET or VFIO_MIG_EVENT_RESET
  * @to: for a SET, the state userspace asked for, whatever its value
  *
- * Called before any call into the driver, with @req->start_ns set. Without
- * a ring, @req records nothing.
+ * Called before any call into the driver. Without a ring, @req records
+ * nothing, and its start_ns is 0.
  */
 void vfio_mig_history_begin(struct vfio_device *vdev,
 			    struct vfio_mig_request *req,
@@ -238,8 +279,8 @@ void vfio_mig_history_begin(struct vfio_device *vdev,
 {
 	struct vfio_mig_history *h = &vdev->mig_history;
 	struct vfio_mig_record *r;
-	u64 wall;
 
+	req->start_ns = 0;
 	req->seq = 0;
 	req->event = event;
 	req->from = VFIO_MIG_NO_STATE;
@@ -247,15 +288,16 @@ void vfio_mig_history_begin(struct vfio_device *vdev,
 	if (!vdev->mig_ops)
 		return;
 
-	wall = vfio_mig_wall(req->start_ns);
 	spin_lock(&h->lock);
-	r = vfio_mig_record_new(h, event, req->start_ns, wall);
+	r = vfio_mig_record_new(h, event);
 	if (r) {
 		if (event == VFIO_MIG_EVENT_SET)
 			r->to = min_t(u32, to, VFIO_MIG_NO_STATE - 1);
+		req->start_ns = r->start_ns;
 		req->seq = r->seq;
 		req->task = current;
 		list_add_tail(&req->node, &h->requests);
+		h->changes++;
 	}
 	spin_unlock(&h->lock);
 }
@@ -281,34 +323,41 @@ u64 vfio_mig_history_arc(struct vfio_device *vdev,
 	struct vfio_mig_request *req;
 	struct vfio_mig_record *r;
 	u64 seq = 0, us;
+	bool unasked;
 
 	spin_lock(&h->lock);
 	list_for_each_entry(req, &h->requests, node) {
 		if (req->task != current)
 			continue;
-		r = vfio_mig_history_slot(h->ring, req->seq);
-		/* Not when newer events took its slot meanwhile. */
-		if (r->seq != req->seq)
-			break;
 		seq = req->seq;
 		/*
-		 * Where the last SET left the device, the driver should be:
-		 * unless another SET is under way, and may have moved it.
+		 * Where the history last saw the device go, the driver should
+		 * be: unless another SET is under way, and may have moved it.
 		 */
-		if (!r->arcs && h->expected != VFIO_MIG_NO_STATE &&
-		    h->expected != cur && list_is_singular(&h->requests))
-			r->flags |= VFIO_MIG_UNASKED;
-		if (!r->arcs)
-			r->path[0] = cur;
-		if (r->arcs < VFIO_MIG_ARCS_MAX) {
-			r->path[r->arcs + 1] = next;
-			us = div_u64(ktime_get_ns() - r->start_ns,
-				     NSEC_PER_USEC);
-			r->arc_us[r->arcs] = min_t(u64, us, U32_MAX);
+		unasked = !req->arcs && h->expected != VFIO_MIG_NO_STATE &&
+			  h->expected != cur && list_is_singular(&h->requests);
+		if (!req->arcs)
+			req->from = cur;
+		r = vfio_mig_history_slot(h->ring, req->seq);
+		/* The record, unless newer events took its slot meanwhile. */
+		if (r->seq == req->seq) {
+			if (unasked)
+				r->flags |= VFIO_MIG_UNASKED;
+			if (!req->arcs)
+				r->path[0] = cur;
+			if (req->arcs < VFIO_MIG_ARCS_MAX) {
+				r->path[req->arcs + 1] = next;
+				us = div_u64(ktime_get_ns() - r->start_ns,
+					     NSEC_PER_USEC);
+				r->arc_us[req->arcs] = min_t(u64, us, U32_MAX);
+			}
 		}
-		if (r->arcs < U8_MAX)
-			r->arcs++;
+		if (req->arcs < U8_MAX)
+			req->arcs++;
+		if (r->seq == req->seq)
+			r->arcs = req->arcs;
 		h->expected = next;
+		h->changes++;
 		break;
 	}
 	spin_unlock(&h->lock);
@@ -318,50 +367,83 @@ u64 vfio_mig_history_arc(struct vfio_device *vdev,
 /**
  * vfio_mig_history_end - record the end of a SET or a reset
  * @vdev: the device
- * @req: as vfio_mig_history_begin() filled it; gets the SET's from and arcs
+ * @req: as vfio_mig_history_begin() filled it
  * @driver: what the driver returned, 0 or -errno
  * @result: what the ioctl returns to userspace, 0 or -errno
- * @left: where a SET left the device, VFIO_MIG_NO_STATE if not known
  *
  * A record that fell off the ring while it ran is not written again; a
- * failure is still counted.
+ * failure is still counted. A SET the driver failed leaves the device in a
+ * state of the driver's choosing: the caller may then ask the driver and
+ * give the answer to vfio_mig_history_left().
+ *
+ * Return: true when that answer is wanted: a recorded SET failed by its
+ * driver, with no other SET or reset under way on the device.
  */
-void vfio_mig_history_end(struct vfio_device *vdev,
-			  struct vfio_mig_request *req, int driver,
-			  int result, u8 left)
+bool vfio_mig_history_end(struct vfio_device *vdev,
+			  struct vfio_mig_request *req, int driver, int result)
 {
 	struct vfio_mig_history *h = &vdev->mig_history;
-	u64 now = ktime_get_ns();
 	struct vfio_mig_record *r;
+	bool ask = false;
+	u64 now;
 
 	if (!req->seq)
-		return;
+		return false;
 
 	spin_lock(&h->lock);
+	now = ktime_get_ns();
 	list_del(&req->node);
 	r = vfio_mig_history_slot(h->ring, req->seq);
 	if (r->seq == req->seq) {
 		r->duration_ns = now - r->start_ns;
 		r->driver = driver;
 		r->result = result;
-		r->left = left;
+		/* The driver made it: the device is where it was asked to go. */
+		if (!driver)
+			r->left = r->to;
 		r->flags |= VFIO_MIG_DONE;
-		req->from = r->arcs ? r->path[0] : VFIO_MIG_NO_STATE;
-		req->arcs = r->arcs;
 	}
 	if (result)
 		h->failures++;
 	/*
 	 * Each arc moved where the device is expected. The arc a driver
-	 * failed did not: where it is then is @left, unless another SET is
-	 * under way and may have moved it since. A reset puts the device
-	 * where its driver sees fit.
+	 * failed did not: where the device is then is unknown, until the
+	 * driver says. A reset puts the device where its driver sees fit.
 	 */
-	if (req->event != VFIO_MIG_EVENT_SET)
+	if (req->event != VFIO_MIG_EVENT_SET || driver)
 		h->expected = VFIO_MIG_NO_STATE;
-	else if (driver)
-		h->expected = list_empty(&h->requests) ? left :
-			      VFIO_MIG_NO_STATE;
+	if (req->event == VFIO_MIG_EVENT_SET && driver && r->seq == req->seq &&
+	    list_empty(&h->requests)) {
+		req->changes = h->changes;
+		ask = true;
+	}
+	spin_unlock(&h->lock);
+	return ask;
+}
+
+/**
+ * vfio_mig_history_left - record where a failed SET left the device
+ * @vdev: the device
+ * @req: as vfio_mig_history_end() left it, which returned true
+ * @state: what the driver's migration_get_state() answered since
+ *
+ * Kept only when nothing could have moved the device in between: no SET
+ * or reset began, and no arc was taken, since the SET ended.
+ */
+void vfio_mig_history_left(struct vfio_device *vdev,
+			   struct vfio_mig_request *req,
+			   enum vfio_device_mig_state state)
+{
+	struct vfio_mig_history *h = &vdev->mig_history;
+	struct vfio_mig_record *r;
+
+	spin_lock(&h->lock);
+	r = vfio_mig_history_slot(h->ring, req->seq);
+	if (r->seq == req->seq && h->changes == req->changes &&
+	    state < VFIO_MIG_NO_STATE) {
+		r->left = state;
+		h->expected = state;
+	}
 	spin_unlock(&h->lock);
 }
 
@@ -409,7 +491,7 @@ static const char *vfio_mig_errno_str(char text[32],
 	return text;
 }
 
-/* "unasked" on a SET; on a close, how the process let go. */
+/* "unasked" on a SET; on a close, how the opener let go. */
 static void vfio_mig_detail_show(struct seq_file *s,
 				 const struct vfio_mig_record *r)
 {
@@ -417,6 +499,8 @@ static void vfio_mig_detail_show(struct seq_file *s,
 
 	if (r->flags & VFIO_MIG_UNASKED)
 		strscpy(detail, "unasked", sizeof(detail));
+	else if (r->flags & VFIO_MIG_RELEASED)
+		strscpy(detail, "released", sizeof(detail));
 	else if (r->event == VFIO_MIG_EVENT_CLOSE &&
 		 !(r->flags & VFIO_MIG_EXITING))
 		strscpy(detail, "close", sizeof(detail));
@@ -460,7 +544,10 @@ static void vfio_mig_record_show(struct seq_file *s,
 	vfio_mig_detail_show(s, r);
 	seq_printf(s, " %7d %7d ", r->tgid, r->pid);
 	/* A task may name itself anything: keep it one awk field. */
-	seq_escape(s, r->comm, " \t\n\\");
+	if (r->comm[0])
+		seq_escape(s, r->comm, " \t\n\\");
+	else
+		seq_putc(s, '-');
 	seq_putc(s, '\n');
 }
 
@@ -529,60 +616,58 @@ void vfio_mig_history_create(struct vfio_device *vdev, struct dentry *mig_dir)
 }
 
 /*
- * The failures still in the ring, at most this many, go to the kernel log
- * when the device goes away.
+ * The failed SETs still in the ring, at most this many, go to the kernel
+ * log when the device goes away.
  */
 #define VFIO_MIG_HISTORY_LOGGED	4
 
 /**
- * vfio_mig_history_report - log the failures of a device going away
+ * vfio_mig_history_report - log the failed SETs of a device going away
  * @vdev: the device, being unregistered, userspace gone from it
  *
  * Its history goes with it; so that a failed migration leaves a trace, its
- * last failures go to the kernel log, once, with their wall-clock times.
+ * last failed SETs go to the kernel log, once, with their wall-clock times.
  */
 void vfio_mig_history_report(struct vfio_device *vdev)
 {
+	struct vfio_mig_record failed[VFIO_MIG_HISTORY_LOGGED], *r;
 	struct vfio_mig_history *h = &vdev->mig_history;
-	struct vfio_mig_record *r, *ring;
-	u64 count, failures, seq, first;
 	char result[32], driver[32];
-	u32 wall_ns, logged = 0;
+	u64 count, seq, first;
+	int n = 0, i;
+	u32 wall_ns;
 	struct tm tm;
 	u64 wall_s;
 
+	/* A copy, oldest last, so that printing happens outside the lock. */
 	spin_lock(&h->lock);
-	ring = h->ring;
 	count = h->count;
-	failures = h->failures;
-	if (!ring || !failures)
-		goto out;
-	dev_info(vdev->dev, "vfio: migration history: %llu events, %llu failed; the last failures:\n",
-		 count, failures);
 	first = count > VFIO_MIG_HISTORY_LEN ?
 		count - VFIO_MIG_HISTORY_LEN + 1 : 1;
-	for (seq = count; seq >= first && logged < VFIO_MIG_HISTORY_LOGGED;
-	     seq--) {
-		r = vfio_mig_history_slot(ring, seq);
-		if (!(r->flags & VFIO_MIG_DONE) || !r->result)
-			continue;
-		logged++;
+	for (seq = count; h->ring && seq >= first &&
+	     n < VFIO_MIG_HISTORY_LOGGED; seq--) {
+		r = vfio_mig_history_slot(h->ring, seq);
+		if (r->event == VFIO_MIG_EVENT_SET &&
+		    (r->flags & VFIO_MIG_DONE) && r->result)
+			failed[n++] = *r;
+	}
+	spin_unlock(&h->lock);
+
+	for (i = n - 1; i >= 0; i--) {
+		r = &failed[i];
 		wall_s = div_u64_rem(r->wall_ns, NSEC_PER_SEC, &wall_ns);
 		time64_to_tm(wall_s, 0, &tm);
 		dev_info(vdev->dev,
-			 "vfio: seq %llu %04ld-%02d-%02dT%02d:%02d:%02d.%06uZ %s to %s: %s, driver %s, left %s, pid %d %*pE\n",
+			 "vfio: migration history: seq %llu %04ld-%02d-%02dT%02d:%02d:%02d.%06uZ set to %s: %s, driver %s, left %s, pid %d %*pE\n",
 			 r->seq, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 			 tm.tm_hour, tm.tm_min, tm.tm_sec,
 			 wall_ns / (u32)NSEC_PER_USEC,
-			 vfio_mig_event_names[r->event],
 			 vfio_mig_state_or_none(r->to),
 			 vfio_mig_errno_str(result, r, r->result),
 			 vfio_mig_errno_str(driver, r, r->driver),
-			 vfio_mig_state_or_none(r->left),
-			 r->tgid, (int)strnlen(r->comm, TASK_COMM_LEN), r->comm);
+			 vfio_mig_state_or_none(r->left), r->tgid,
+			 (int)strnlen(r->comm, TASK_COMM_LEN), r->comm);
 	}
-out:
-	spin_unlock(&h->lock);
 }
 
 /**

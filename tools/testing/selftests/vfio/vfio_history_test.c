@@ -605,6 +605,9 @@ TEST_F(history, concurrent_sets_get_their_own_arcs)
 	p2p = &self->h.t[1];
 	EXPECT_STREQ("0", stop->result);
 	EXPECT_STREQ("0", p2p->result);
+	/* The second moved from where the first left it: no surprise. */
+	EXPECT_STREQ("-", stop->detail);
+	EXPECT_STREQ("-", p2p->detail);
 	if (!strcmp(stop->from, "RUNNING")) {
 		EXPECT_STREQ("RUNNING_P2P>STOP", stop->arcs);
 		EXPECT_STREQ("STOP", p2p->from);
@@ -783,7 +786,7 @@ TEST_F(history, unasked_change_is_marked)
 }
 
 /* How a process lets go of the device, as its last close records it. */
-enum let_go { CLOSES, EXITS, IS_KILLED };
+enum let_go { CLOSES, EXITS, IS_KILLED, ANOTHER_PROCESS };
 
 FIXTURE(last_close) {
 	struct vfio_dev dev;
@@ -810,6 +813,12 @@ FIXTURE_VARIANT_ADD(last_close, is_killed) {
 	.detail = "signal:9",
 };
 
+/* The fd went to a child, which let go last: not the opener's end. */
+FIXTURE_VARIANT_ADD(last_close, another_process) {
+	.how = ANOTHER_PROCESS,
+	.detail = "released",
+};
+
 FIXTURE_SETUP(last_close)
 {
 	ASSERT_EQ(0, vfio_dev_create(&self->dev, MIGDEV_TYPE));
@@ -821,39 +830,62 @@ FIXTURE_TEARDOWN(last_close)
 }
 
 /*
- * A child holds the only fd on the device and lets go of it as the variant
- * says: a QEMU that crashed or was killed is told from one that gave up.
+ * A child opens the device itself, as QEMU does, and lets go of it as the
+ * variant says: a QEMU that crashed or was killed is told from one that
+ * gave up. Where the last fd went to another process, which let go, the
+ * record says so, not how the opener ended.
  */
 TEST_F(last_close, says_how)
 {
-	int status;
+	int status, go[2];
+	struct vfio_dev dev;
+	char byte = 0;
 	pid_t pid;
 
+	ASSERT_EQ(0, pipe(go));
+	if (variant->how != ANOTHER_PROCESS)
+		vfio_dev_close(&self->dev);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (vfio_mig_set(self->dev.fd, VFIO_DEVICE_STATE_STOP,
-				 &status))
+		close(go[1]);
+		if (variant->how == ANOTHER_PROCESS)
+			dev = self->dev;
+		else if (vfio_dev_open(&dev, self->dev.uuid))
+			_exit(1);
+		if (vfio_mig_set(dev.fd, VFIO_DEVICE_STATE_STOP, &status))
+			_exit(1);
+		/* Until the parent has let go of its fds, if it had any. */
+		if (read(go[0], &byte, 1) != 1)
 			_exit(1);
 		if (variant->how == CLOSES) {
-			close(self->dev.fd);
+			vfio_dev_close(&dev);
 			_exit(0);
 		}
 		if (variant->how == IS_KILLED)
 			raise(SIGKILL);
 		_exit(3);
 	}
-	close(self->dev.fd);
-	self->dev.fd = -1;
+	close(go[0]);
+	vfio_dev_close(&self->dev);
+	ASSERT_EQ(1, write(go[1], &byte, 1));
+	close(go[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 
 	ASSERT_EQ(0, history_read(self->dev.uuid, &self->all));
-	ASSERT_EQ(3, self->all.count);
-	ASSERT_EQ(3, self->all.lines);
-	expect_transition(_metadata, &self->all.t[1], "0", "RUNNING", "STOP",
-			  "RUNNING_P2P>STOP");
-	expect_event(_metadata, &self->all.t[2], "close", "0", variant->detail);
-	EXPECT_EQ(pid, self->all.t[2].pid);
+	ASSERT_EQ(variant->how == ANOTHER_PROCESS ? 3 : 5, self->all.lines);
+	expect_event(_metadata, &self->all.t[0], "open", "0", "-");
+	EXPECT_EQ(getpid(), self->all.t[0].pid);
+	if (variant->how != ANOTHER_PROCESS) {
+		expect_event(_metadata, &self->all.t[1], "close", "0", "close");
+		expect_event(_metadata, &self->all.t[2], "open", "0", "-");
+		EXPECT_EQ(pid, self->all.t[2].pid);
+	}
+	expect_transition(_metadata, &self->all.t[self->all.lines - 2], "0",
+			  "RUNNING", "STOP", "RUNNING_P2P>STOP");
+	expect_event(_metadata, &self->all.t[self->all.lines - 1], "close", "0",
+		     variant->detail);
+	EXPECT_EQ(pid, self->all.t[self->all.lines - 1].pid);
 }
 
 /*
@@ -881,7 +913,8 @@ TEST_F(history, failures_logged_when_removed)
 	log[n] = '\0';
 	for (line = strtok_r(log, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, uuid) && strstr(line, "vfio: seq 2 ") &&
+		if (strstr(line, uuid) &&
+		    strstr(line, "vfio: migration history: seq 2 ") &&
 		    strstr(line, want))
 			found++;
 	}

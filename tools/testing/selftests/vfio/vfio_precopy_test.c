@@ -247,19 +247,22 @@ TEST_F(mtty, rejected_stream_and_killed_destination_differ)
 	EXPECT_EQ(EFAULT, errno);
 	close(data_fd);
 
-	/* The second's process is killed in RESUMING, the device open. */
+	/*
+	 * The second's process, which opened the device as QEMU does, is
+	 * killed in RESUMING.
+	 */
+	vfio_dev_close(&self->devs[1]);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (vfio_mig_set(self->devs[1].fd, VFIO_DEVICE_STATE_STOP,
-				 &data_fd) ||
-		    vfio_mig_set(self->devs[1].fd, VFIO_DEVICE_STATE_RESUMING,
-				 &data_fd))
+		struct vfio_dev dst;
+
+		if (vfio_dev_open(&dst, self->devs[1].uuid) ||
+		    vfio_mig_set(dst.fd, VFIO_DEVICE_STATE_STOP, &data_fd) ||
+		    vfio_mig_set(dst.fd, VFIO_DEVICE_STATE_RESUMING, &data_fd))
 			_exit(1);
 		raise(SIGKILL);
 	}
-	close(self->devs[1].fd);
-	self->devs[1].fd = -1;
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status));
 
@@ -271,13 +274,16 @@ TEST_F(mtty, rejected_stream_and_killed_destination_differ)
 	EXPECT_STREQ("-EFAULT(-14)", all.t[3].result);
 	EXPECT_EQ(1, all.failures);
 
+	/* This process's open and close, then the killed one's. */
 	ASSERT_EQ(0, history_read(self->devs[1].uuid, &all));
-	ASSERT_EQ(4, all.lines);
-	EXPECT_STREQ("RESUMING", all.t[2].to);
-	EXPECT_STREQ("0", all.t[2].result);
-	EXPECT_STREQ("close", all.t[3].event);
-	EXPECT_STREQ("signal:9", all.t[3].detail);
-	EXPECT_EQ(pid, all.t[3].pid);
+	ASSERT_EQ(6, all.lines);
+	EXPECT_STREQ("open", all.t[2].event);
+	EXPECT_EQ(pid, all.t[2].pid);
+	EXPECT_STREQ("RESUMING", all.t[4].to);
+	EXPECT_STREQ("0", all.t[4].result);
+	EXPECT_STREQ("close", all.t[5].event);
+	EXPECT_STREQ("signal:9", all.t[5].detail);
+	EXPECT_EQ(pid, all.t[5].pid);
 	EXPECT_EQ(0, all.failures);
 }
 

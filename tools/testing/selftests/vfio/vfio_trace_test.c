@@ -23,7 +23,7 @@
 
 struct events {
 	int n;
-	char line[MAX_EVENTS][128];	/* "event: text", as trace prints */
+	char line[MAX_EVENTS][256];	/* "event: text", as trace prints */
 };
 
 /* The vfio events in the trace buffer, in order, without their prefix. */
@@ -42,10 +42,10 @@ static int events_read(struct events *ev)
 		event = strstr(line, ": vfio_mig_");
 		if (!event)
 			continue;
-		if (ev->n == MAX_EVENTS)
+		if (ev->n == MAX_EVENTS ||
+		    snprintf(ev->line[ev->n++], sizeof(ev->line[0]), "%s",
+			     event + 2) >= (int)sizeof(ev->line[0]))
 			return -E2BIG;
-		snprintf(ev->line[ev->n++], sizeof(ev->line[0]), "%s",
-			 event + 2);
 	}
 	return 0;
 }
@@ -94,7 +94,7 @@ FIXTURE_TEARDOWN(trace)
  * device's history; set_end up to its duration, which the test cannot
  * know.
  */
-static void want_set(char (*want)[128], int *n, bool history, int seq,
+static void want_set(char (*want)[256], int *n, bool history, int seq,
 		     const char *uuid, const char *from, const char *to,
 		     const char * const *arcs, int result)
 {
@@ -103,9 +103,9 @@ static void want_set(char (*want)[128], int *n, bool history, int seq,
 	if (!history)
 		seq = 0;
 	for (i = 0; arcs[i]; i++)
-		snprintf(want[(*n)++], 128, "vfio_mig_arc: %s seq=%d %s", uuid,
+		snprintf(want[(*n)++], 256, "vfio_mig_arc: %s seq=%d %s", uuid,
 			 seq, arcs[i]);
-	snprintf(want[(*n)++], 128,
+	snprintf(want[(*n)++], 256,
 		 "vfio_mig_set_end: %s seq=%d from=%s to=%s arcs=%d driver=%d result=%d duration_us=",
 		 uuid, seq, history ? from : "0xff", to, history ? i : 0,
 		 result, result);
@@ -113,7 +113,7 @@ static void want_set(char (*want)[128], int *n, bool history, int seq,
 
 /* Each event as wanted; set_end's duration a number, whatever it is. */
 static void expect_events(struct __test_metadata *_metadata,
-			  char (*want)[128], int n, const struct events *ev)
+			  char (*want)[256], int n, const struct events *ev)
 {
 	const char *tail;
 	char *end;
@@ -159,7 +159,7 @@ TEST_F(trace, migration_on_one_timeline)
 	static const char * const dst_run[] = {
 		"STOP -> RUNNING_P2P", "RUNNING_P2P -> RUNNING", NULL };
 	struct mig_stream stream = { 0 };
-	char want[MAX_EVENTS][128];
+	char want[MAX_EVENTS][256];
 	int n = 0;
 
 	ASSERT_EQ(0, tracing(1));
@@ -200,7 +200,7 @@ TEST_F(trace, migration_on_one_timeline)
 TEST_F(trace, failure_shows_its_errno)
 {
 	static const char * const none[] = { NULL };
-	char want[4][128];
+	char want[4][256];
 	int data_fd, n = 0;
 
 	ASSERT_EQ(0, tracing(1));
