@@ -164,7 +164,7 @@ echo "$guests" | while IFS=: read -r v plan args; do
 	fi
 	# Counted: a run that needed the retry says so in its last line.
 	[ ! -f "$BUILD/$v/console-$plan.first.log" ] ||
-		echo "skip $plan guest first_boot # died under TCG before the tests could run, or of stale patched text; booted twice (console-$plan.first.log)" | record
+		echo "skip $plan guest first_boot # died under TCG before the tests could run, or of stale patched text; booted again (console-$plan.first.log)" | record
 	"$RIG_DIR/report.sh" "$plan" "$BUILD/$v/console-$plan.log" | record
 done
 
