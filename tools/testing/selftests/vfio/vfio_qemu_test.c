@@ -581,6 +581,7 @@ TEST_F_TIMEOUT(qemu, destination_stalls, 300)
 TEST_F_TIMEOUT(qemu, destination_killed, 300)
 {
 	struct scenario *sc = &self->s;
+	struct history all;
 	struct qemu_sets sets;
 	struct transition *t;
 	char status[32], state[32];
@@ -618,6 +619,24 @@ TEST_F_TIMEOUT(qemu, destination_killed, 300)
 	EXPECT_EQ(0, sc->h[0].failures);
 	t = &sc->h[0].t[sc->h[0].lines - 1];
 	EXPECT_STREQ("RUNNING", t->to);
+
+	/*
+	 * The destination failed no SET: its history says that its QEMU
+	 * was killed, which a destination whose driver refused the stream
+	 * (destination_fails_leaving_resuming) does not.
+	 */
+	for (i = 0; i < MIGRATE_SECONDS * 100; i++) {
+		ASSERT_EQ(0, history_read(sc->uuid[1], &all));
+		ASSERT_LT(0, all.lines);
+		t = &all.t[all.lines - 1];
+		if (!strcmp(t->event, "close"))
+			break;
+		usleep(10 * 1000);
+	}
+	EXPECT_STREQ("close", t->event);
+	EXPECT_STREQ("signal:9", t->detail);
+	EXPECT_EQ(sc->vm[1].pid, t->pid);
+	EXPECT_EQ(0, all.failures);
 }
 
 /*
