@@ -89,9 +89,10 @@ void vfio_device_debugfs_init(struct vfio_device *vdev)
 
 	mig_dir = debugfs_create_dir("migration", vdev->debug_root);
 	/*
-	 * First: debugfs removes the newest files first, each under the
-	 * directory's lock, and waits there for a state read stuck in the
-	 * driver; the history still answers meanwhile.
+	 * First: debugfs removes the newest files first (the dcache's
+	 * order), each under the directory's lock, and waits there for a
+	 * state read stuck in the driver; the history, removed last, still
+	 * opens by its path meanwhile (listing the directory waits).
 	 */
 	vfio_mig_history_create(vdev, mig_dir);
 	debugfs_create_file("state", 0444, mig_dir, vdev,

@@ -66,7 +66,7 @@ struct vfio_mig_record {
 	char comm[TASK_COMM_LEN];
 };
 
-/* The memory figure in debugfs-vfio-history: 32 records, 3 KiB a device. */
+/* The memory figure in debugfs-vfio-history: 32 records, a 4 KiB slab object. */
 static_assert(sizeof(struct vfio_mig_record) == 96);
 
 static const char * const vfio_mig_event_names[] = {
@@ -184,8 +184,8 @@ void vfio_mig_history_init(struct vfio_device *vdev)
  * vfio_mig_history_open - record the first open of a device
  * @vdev: the device, its first open done
  *
- * The device's first open also gives it its ring (3 KiB), accounted to the
- * process that opened it: a device that is never opened needs none. Called
+ * The device's first open also gives it its ring (a 4 KiB slab object),
+ * accounted to the process that opened it: a device that is never opened needs none. Called
  * with the device set's lock held, so never twice at once. Without memory
  * for the ring, the device keeps no history.
  */
@@ -222,10 +222,11 @@ void vfio_mig_history_close(struct vfio_device *vdev)
 }
 
 /* Answers a data fd gives in the normal course of a migration. */
-static bool vfio_mig_data_err_normal(int err)
+static bool vfio_mig_data_err_normal(bool write, int err)
 {
 	switch (err) {
-	case -ENOMSG:		/* the end of the pre-copy data, for now */
+	case -ENOMSG:		/* a read: the end of the pre-copy data, for now */
+		return !write;
 	case -EAGAIN:
 	case -EINTR:
 	case -ERESTARTSYS:
@@ -245,9 +246,9 @@ static bool vfio_mig_data_err_normal(int err)
  *
  * For drivers, from their data fd's read and write handlers: a stream that
  * the destination rejects is seen on the data fd, which the core never
- * sees. Errors that are part of a migration's normal course (-ENOMSG at
- * the end of the pre-copy data, -EAGAIN, a signal) are not failures and
- * are not recorded. Takes no lock but the history's; a no-op without
+ * sees. Errors that are part of a migration's normal course (-ENOMSG from
+ * a read at the end of the pre-copy data, -EAGAIN, a signal) are not
+ * failures and are not recorded. Takes no lock but the history's; a no-op without
  * CONFIG_VFIO_DEBUGFS.
  *
  * Context: the data fd outlives the device's close, and the vfio_device
@@ -257,7 +258,7 @@ static bool vfio_mig_data_err_normal(int err)
  */
 void vfio_mig_data_error(struct vfio_device *vdev, bool write, int err)
 {
-	if (vdev->mig_ops && err < 0 && !vfio_mig_data_err_normal(err))
+	if (vdev->mig_ops && err < 0 && !vfio_mig_data_err_normal(write, err))
 		vfio_mig_history_event(vdev, write ? VFIO_MIG_EVENT_WRITE :
 					     VFIO_MIG_EVENT_READ, err);
 }
@@ -357,9 +358,10 @@ u64 vfio_mig_history_arc(struct vfio_device *vdev,
 		if (r->seq == req->seq)
 			r->arcs = req->arcs;
 		h->expected = next;
-		h->changes++;
 		break;
 	}
+	/* Any arc moves the device, in a SET or not. */
+	h->changes++;
 	spin_unlock(&h->lock);
 	return seq;
 }
@@ -412,7 +414,7 @@ bool vfio_mig_history_end(struct vfio_device *vdev,
 	 */
 	if (req->event != VFIO_MIG_EVENT_SET || driver)
 		h->expected = VFIO_MIG_NO_STATE;
-	if (req->event == VFIO_MIG_EVENT_SET && driver && r->seq == req->seq &&
+	if (req->event == VFIO_MIG_EVENT_SET && driver &&
 	    list_empty(&h->requests)) {
 		req->changes = h->changes;
 		ask = true;
@@ -438,11 +440,12 @@ void vfio_mig_history_left(struct vfio_device *vdev,
 	struct vfio_mig_record *r;
 
 	spin_lock(&h->lock);
-	r = vfio_mig_history_slot(h->ring, req->seq);
-	if (r->seq == req->seq && h->changes == req->changes &&
-	    state < VFIO_MIG_NO_STATE) {
-		r->left = state;
+	if (h->changes == req->changes && state < VFIO_MIG_NO_STATE) {
 		h->expected = state;
+		/* Its record, unless newer events took its slot meanwhile. */
+		r = vfio_mig_history_slot(h->ring, req->seq);
+		if (r->seq == req->seq)
+			r->left = state;
 	}
 	spin_unlock(&h->lock);
 }
