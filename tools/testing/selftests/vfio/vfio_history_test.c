@@ -655,7 +655,7 @@ TEST_F(history, answers_while_removal_waits_on_a_state_reader)
 	pid_t setter, reader, remover;
 	char uuid[37], state[32];
 
-	strcpy(uuid, self->dev.uuid);
+	snprintf(uuid, sizeof(uuid), "%s", self->dev.uuid);
 	ASSERT_EQ(0, debugfs_write(uuid, MIGDEV_STALL_NEXT, "RUNNING_P2P 5000"));
 	setter = fork_set(&self->dev, VFIO_DEVICE_STATE_RUNNING_P2P);
 	ASSERT_LE(0, setter);
@@ -935,7 +935,7 @@ TEST_F(history, failures_logged_when_removed)
 		 "set to RUNNING_P2P: -EIO(-5), driver -EIO(-5), left RUNNING, pid %d vfio_history_te",
 		 getpid());
 	ASSERT_EQ(0, ioctl(self->dev.fd, VFIO_DEVICE_RESET));
-	strcpy(uuid, self->dev.uuid);
+	snprintf(uuid, sizeof(uuid), "%s", self->dev.uuid);
 	vfio_dev_destroy(&self->dev);
 
 	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof(log) - 1);

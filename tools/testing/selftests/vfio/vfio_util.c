@@ -189,9 +189,11 @@ static long long parse_time_us(const char *text)
 /* @src into @dst of @size bytes; -1 if it does not fit. */
 static int copy_field(char *dst, size_t size, const char *src)
 {
-	if (strlen(src) >= size)
+	size_t len = strlen(src);
+
+	if (len >= size)
 		return -1;
-	strcpy(dst, src);
+	memcpy(dst, src, len + 1);
 	return 0;
 }
 
