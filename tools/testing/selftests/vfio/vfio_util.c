@@ -197,23 +197,27 @@ static int copy_field(char *dst, size_t size, const char *src)
 	return 0;
 }
 
-/* One record from its fields, through the header's column indices. */
-static int parse_record(char **field, const int *col, struct transition *t)
+/* @text, all of it, as a decimal number; -1 if it is not one. */
+static int parse_number(const char *text, long long *value)
 {
 	char *end;
 
-	t->seq = strtoll(field[col[COL_SEQ]], &end, 10);
-	if (*end)
+	*value = strtoll(text, &end, 10);
+	return end == text || *end ? -1 : 0;
+}
+
+/* One record from its fields, through the header's column indices. */
+static int parse_record(char **field, const int *col, struct transition *t)
+{
+	long long pid, tid;
+
+	if (parse_number(field[col[COL_SEQ]], &t->seq) ||
+	    parse_number(field[col[COL_DURATION_US]], &t->duration_us) ||
+	    parse_number(field[col[COL_PID]], &pid) ||
+	    parse_number(field[col[COL_TID]], &tid))
 		return -1;
-	t->duration_us = strtoll(field[col[COL_DURATION_US]], &end, 10);
-	if (*end)
-		return -1;
-	t->pid = strtol(field[col[COL_PID]], &end, 10);
-	if (*end)
-		return -1;
-	t->tid = strtol(field[col[COL_TID]], &end, 10);
-	if (*end)
-		return -1;
+	t->pid = pid;
+	t->tid = tid;
 	t->time_us = parse_time_us(field[col[COL_TIME]]);
 	if (t->time_us < 0)
 		return -1;
