@@ -472,6 +472,19 @@ static void vfio_mig_arcs_show(struct seq_file *s,
 	seq_printf(s, " %-27s %-19s", arcs, us);
 }
 
+/* @wall_ns as QEMU's -msg timestamp=on writes it: 2026-12-07T01:23:45.678901Z */
+static const char *vfio_mig_time_str(char text[32], u64 wall_ns)
+{
+	u32 ns;
+	struct tm tm;
+
+	time64_to_tm(div_u64_rem(wall_ns, NSEC_PER_SEC, &ns), 0, &tm);
+	snprintf(text, 32, "%04ld-%02d-%02dT%02d:%02d:%02d.%06uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, ns / (u32)NSEC_PER_USEC);
+	return text;
+}
+
 /* A state, or "-" for none. */
 static const char *vfio_mig_state_or_none(u8 state)
 {
@@ -525,17 +538,11 @@ static void vfio_mig_record_show(struct seq_file *s,
 {
 	u64 duration = r->flags & VFIO_MIG_DONE ? r->duration_ns :
 						  now - r->start_ns;
-	char result[32], driver[32];
-	u32 wall_ns;
-	struct tm tm;
-	u64 wall_s;
+	char time[32], result[32], driver[32];
 
-	wall_s = div_u64_rem(r->wall_ns, NSEC_PER_SEC, &wall_ns);
-	time64_to_tm(wall_s, 0, &tm);
-	seq_printf(s, "%6llu %04ld-%02d-%02dT%02d:%02d:%02d.%06uZ %-5s",
-		   r->seq, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		   tm.tm_hour, tm.tm_min, tm.tm_sec,
-		   wall_ns / (u32)NSEC_PER_USEC, vfio_mig_event_names[r->event]);
+	seq_printf(s, "%6llu %s %-5s", r->seq,
+		   vfio_mig_time_str(time, r->wall_ns),
+		   vfio_mig_event_names[r->event]);
 	seq_printf(s, " %-18s %-18s %-12s %-12s %-12s",
 		   vfio_mig_errno_str(result, r, r->result),
 		   vfio_mig_errno_str(driver, r, r->driver),
@@ -635,12 +642,9 @@ void vfio_mig_history_report(struct vfio_device *vdev)
 {
 	struct vfio_mig_record failed[VFIO_MIG_HISTORY_LOGGED], *r;
 	struct vfio_mig_history *h = &vdev->mig_history;
-	char result[32], driver[32];
+	char time[32], result[32], driver[32];
 	u64 count, seq, first;
 	int n = 0, i;
-	u32 wall_ns;
-	struct tm tm;
-	u64 wall_s;
 
 	/* A copy, oldest last, so that printing happens outside the lock. */
 	spin_lock(&h->lock);
@@ -658,13 +662,9 @@ void vfio_mig_history_report(struct vfio_device *vdev)
 
 	for (i = n - 1; i >= 0; i--) {
 		r = &failed[i];
-		wall_s = div_u64_rem(r->wall_ns, NSEC_PER_SEC, &wall_ns);
-		time64_to_tm(wall_s, 0, &tm);
 		dev_info(vdev->dev,
-			 "vfio: migration history: seq %llu %04ld-%02d-%02dT%02d:%02d:%02d.%06uZ set to %s: %s, driver %s, left %s, pid %d %*pE\n",
-			 r->seq, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 wall_ns / (u32)NSEC_PER_USEC,
+			 "vfio: migration history: seq %llu %s set to %s: %s, driver %s, left %s, pid %d %*pE\n",
+			 r->seq, vfio_mig_time_str(time, r->wall_ns),
 			 vfio_mig_state_or_none(r->to),
 			 vfio_mig_errno_str(result, r, r->result),
 			 vfio_mig_errno_str(driver, r, r->driver),
